@@ -1,0 +1,25 @@
+"""The errors a user can cause, one class each, mapped once to HTTP statuses and CLI exits."""
+
+
+class SearchsvcError(Exception):
+    """Base class: raised for any problem the user can act on; the message says what to do."""
+
+
+class ArticleError(SearchsvcError):
+    """Raised when a file cannot be read as one or more articles (the message is the reason)."""
+
+
+class QueryError(SearchsvcError):
+    """Raised when a query or a search parameter is malformed or out of bounds."""
+
+
+class ArticleNotFound(SearchsvcError):
+    """Raised when no indexed article has the requested id."""
+
+
+class IndexMissing(SearchsvcError):
+    """Raised when there is no usable index at the configured path."""
+
+
+class IndexBusy(SearchsvcError):
+    """Raised when another indexing run holds the index lock."""
