@@ -1,0 +1,294 @@
+"""Build and update the Whoosh index: incremental by file, atomic by generation.
+
+The index folder holds generations (`gen-<n>/`, each a complete Whoosh index) and a `CURRENT`
+file naming the one to serve. Every run that changes anything writes a new generation (a
+hard-linked clone of the current one, or an empty one for --rebuild) and then replaces
+`CURRENT` with one atomic rename, so readers only ever see a finished index, and a run that is
+killed leaves the previous generation serving.
+"""
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.index import Index
+
+from .articles import Article, Problem, SourceFile, find_files, read_file
+from .errors import ArticleError, IndexBusy, IndexMissing
+from .schema import build_schema, dupkey, file_signature_term, text_fields
+
+CURRENT = "CURRENT"
+LOCK = ".lock"
+GENERATION_PREFIX = "gen-"
+WRITER_MEMORY_MB = 256
+
+
+class IndexStore:
+    """The index folder: which generation is current, switching to a new one, the run lock."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def current(self) -> Path | None:
+        try:
+            name = (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+        path = self.root / name
+        return path if name.startswith(GENERATION_PREFIX) and path.is_dir() else None
+
+    def open(self) -> Index:
+        """The current index; IndexMissing with what to do when there is none or it is broken."""
+        generation = self.current()
+        if generation is None:
+            raise IndexMissing(f"no index at {self.root}: run `searchsvc index` to build it")
+        try:
+            return whoosh_index.open_dir(str(generation), schema=build_schema())
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexMissing(f"the index at {generation} cannot be opened ({exc}); "
+                               "run `searchsvc index --rebuild` to rebuild it") from None
+
+    def version(self) -> tuple[int, int] | None:
+        """Changes whenever CURRENT is replaced: cheap enough to check on every request."""
+        try:
+            stat = os.stat(self.root / CURRENT)
+        except FileNotFoundError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns
+
+    def last_built(self) -> float | None:
+        stat = self.version()
+        return stat[1] / 1e9 if stat else None
+
+    @contextmanager
+    def lock(self, wait: bool = False):
+        """Hold the index's run lock; IndexBusy (or a wait) when another run holds it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise IndexBusy(f"another indexing run ({holder}) is updating {self.root}; "
+                                "wait for it to finish or pass --wait") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+
+    def new_generation(self, clone: Path | None) -> Path:
+        path = self.root / f"{GENERATION_PREFIX}{time.time_ns()}"
+        path.mkdir(parents=True)
+        if clone is not None:
+            for item in clone.iterdir():
+                if item.is_file() and not item.name.endswith("LOCK"):
+                    try:
+                        os.link(item, path / item.name)
+                    except OSError:
+                        shutil.copy2(item, path / item.name)
+        return path
+
+    def switch_to(self, generation: Path) -> None:
+        _fsync_dir(generation)
+        temporary = self.root / f"{CURRENT}.tmp"
+        with open(temporary, "w") as handle:
+            handle.write(generation.name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.root / CURRENT)
+        _fsync_dir(self.root)
+
+    def remove_stale(self) -> None:
+        """Delete generations but the current and the one before it (servers may still be
+        reading that one for a moment); call with the lock held."""
+        current = self.current()
+        generations = sorted((p for p in self.root.glob(f"{GENERATION_PREFIX}*") if p.is_dir()),
+                             key=lambda p: int(p.name[len(GENERATION_PREFIX):]))
+        keep = {current}
+        older = [p for p in generations if current and p.name < current.name]
+        if older:
+            keep.add(max(older, key=lambda p: int(p.name[len(GENERATION_PREFIX):])))
+        for path in generations:
+            if path not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+@dataclass
+class IndexReport:
+    """What a run did, for the CLI to print and tests to check."""
+
+    files_added: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+    files_unchanged: int = 0
+    articles_indexed: int = 0
+    articles_removed: int = 0
+    articles_total: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+    generation: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.files_added or self.files_changed or self.files_removed)
+
+
+def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike], *,
+                 rebuild: bool = False, excludes: Iterable[str] = (), wait: bool = False,
+                 progress: bool | None = None) -> IndexReport:
+    """Bring the index in line with the article files under `roots`.
+
+    Incremental unless `rebuild`: reads only new and changed files, removes the articles of
+    files that are gone (under the same roots; articles from other roots are kept).
+    """
+    started = time.perf_counter()
+    store = IndexStore(index_dir)
+    roots = [Path(r).resolve() for r in roots]
+    report = IndexReport()
+    with store.lock(wait=wait):
+        files = find_files(roots, excludes)
+        current = None if rebuild else store.current()
+        known = _indexed_files(whoosh_index.open_dir(str(current))) if current else {}
+        on_disk = {f.path for f in files}
+        gone = [p for p in known if p not in on_disk and _under(p, roots)]
+        todo = [f for f in files if known.get(f.path) != f.signature]
+        report.files_unchanged = len(files) - len(todo)
+        if current is not None and not todo and not gone:
+            report.articles_total = _doc_count(current)
+            report.seconds = time.perf_counter() - started
+            return report
+
+        generation = store.new_generation(clone=current)
+        try:
+            ix = (whoosh_index.open_dir(str(generation), schema=build_schema()) if current
+                  else whoosh_index.create_in(str(generation), build_schema()))
+            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+            try:
+                for path in gone:
+                    report.articles_removed += writer.delete_by_term("file", path)
+                    report.files_removed += 1
+                _write_files(writer, todo, known, report, progress)
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+            report.articles_total = ix.doc_count()
+            ix.close()
+            store.switch_to(generation)
+        except BaseException:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise
+        store.remove_stale()
+        report.generation = generation.name
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _write_files(writer, todo: list[SourceFile], known: dict[str, str], report: IndexReport,
+                 progress: bool | None) -> None:
+    seen_ids: set[str] = set()
+    bar = _progress_bar(sum(_size(f.path) for f in todo), progress)
+    try:
+        for source in todo:
+            try:
+                items = list(read_file(source))
+            except ArticleError as exc:
+                # The old articles of a file that became unreadable stay until it is readable.
+                report.skipped.append(Problem(source.path, str(exc)))
+                bar.update(_size(source.path))
+                continue
+            if source.path in known:
+                report.articles_removed += writer.delete_by_term("file", source.path)
+                report.files_changed += 1
+            else:
+                report.files_added += 1
+            for item in items:
+                if isinstance(item, Problem):
+                    report.skipped.append(item)
+                elif item.id in seen_ids:
+                    report.skipped.append(Problem(item.path, f"duplicate article id {item.id}"))
+                else:
+                    seen_ids.add(item.id)
+                    writer.add_document(**document(item, source))
+                    report.articles_indexed += 1
+            bar.update(_size(source.path))
+    finally:
+        bar.close()
+
+
+def document(article: Article, source: SourceFile) -> dict:
+    """The Whoosh fields of one article."""
+    title_field, body_field = text_fields(article.language)
+    doc = {
+        "id": article.id,
+        "file": source.path,
+        "filesig": file_signature_term(source.path, source.signature),
+        "language": article.language,
+        "dupkey": dupkey(article.title, article.source),
+        title_field: article.title,
+        body_field: article.body,
+    }
+    if article.date:
+        doc["date"] = dt.datetime.combine(article.date, dt.time())
+        doc["month"] = article.date.strftime("%Y-%m")
+    if article.source:
+        doc["source"] = article.source
+        doc["source_name"] = article.source
+    if article.url:
+        doc["url"] = article.url
+    return doc
+
+
+def _indexed_files(ix: Index) -> dict[str, str]:
+    with ix.reader() as reader:
+        pairs = (term.decode("utf-8").split("\x00", 1) for term in reader.lexicon("filesig"))
+        return {path: signature for path, signature in pairs}
+
+
+def _doc_count(generation: Path) -> int:
+    ix = whoosh_index.open_dir(str(generation))
+    try:
+        return ix.doc_count()
+    finally:
+        ix.close()
+
+
+def _under(path: str, roots: list[Path]) -> bool:
+    return any(path == str(root) or path.startswith(str(root) + os.sep) for root in roots)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _progress_bar(total: int, progress: bool | None):
+    from tqdm import tqdm
+
+    enabled = sys.stderr.isatty() if progress is None else progress
+    return tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=not enabled,
+                file=sys.stderr, leave=False)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
