@@ -1,0 +1,70 @@
+"""The Flask application: search pages and the JSON API over one index folder."""
+
+import os
+import site
+import sys
+from pathlib import Path
+
+from flask import Flask
+from flask.json.provider import DefaultJSONProvider
+
+from ..searching import SearchIndex
+from . import api, errors, pages
+
+MAX_REQUEST_BYTES = 64 * 1024
+SECURITY_HEADERS = {
+    "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+class HtmlSafeJSONProvider(DefaultJSONProvider):
+    """JSON with <, > and & written as \\u escapes, so a response that a browser mistakes for
+    HTML still carries no markup (the decoded values are unchanged)."""
+
+    sort_keys = False
+
+    def dumps(self, obj, **kwargs) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app; settings come from `test_config`, else SEARCHSVC_* environment variables."""
+    app = Flask(__name__, template_folder=str(templates_dir()))
+    app.json = HtmlSafeJSONProvider(app)
+    app.config.from_mapping(
+        INDEX_DIR=os.environ.get("SEARCHSVC_INDEX", "index"),
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["searchsvc"] = SearchIndex(app.config["INDEX_DIR"])
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    errors.register(app)
+
+    @app.after_request
+    def security_headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    return app
+
+
+def templates_dir() -> Path:
+    """The top-level templates/ folder: beside the package in a checkout, or where the wheel
+    installs it (<prefix>/share/searchsvc/templates)."""
+    candidates = [Path(__file__).resolve().parents[2] / "templates"]
+    for prefix in (sys.prefix, site.getuserbase(), "/usr/local", "/usr"):
+        candidates.append(Path(prefix) / "share" / "searchsvc" / "templates")
+    for candidate in candidates:
+        if (candidate / "base.html").is_file():
+            return candidate
+    raise RuntimeError("searchsvc's templates are missing; reinstall the package "
+                       f"(looked in: {', '.join(map(str, candidates))})")
