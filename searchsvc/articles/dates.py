@@ -5,12 +5,11 @@ import email.utils
 import re
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+# "26-FEB-1987 15:01..." and "5 March 2004" at the start, whatever trails them.
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[- ]([A-Za-z]{3,9})[- ,]+(\d{4})\b")
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
 _FORMATS = (
-    "%d-%b-%Y %H:%M:%S.%f",  # Reuters-21578: 26-FEB-1987 15:01:01.79
-    "%d-%b-%Y %H:%M:%S",
-    "%d-%b-%Y",
-    "%d %B %Y",
-    "%d %b %Y",
     "%B %d, %Y",
     "%b %d, %Y",
     "%Y/%m/%d",
@@ -38,6 +37,10 @@ def parse_date(value: object) -> dt.date | None:
     match = _ISO.match(text)
     if match:
         return _valid(*map(int, match.groups()))
+    match = _DAY_MONTH_YEAR.match(text)
+    if match and match.group(2)[:3].lower() in _MONTHS:
+        day, month, year = match.groups()
+        return _valid(int(year), _MONTHS[month[:3].lower()], int(day))
     for fmt in _FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()

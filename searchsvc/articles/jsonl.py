@@ -33,6 +33,10 @@ def read_json(text: str, *, id: str, path: str) -> Iterator[Article | BadRecord]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+            # Many ".json" exports are really JSON Lines: one object per line.
+            yield from read_jsonl(text, id=id, path=path)
+            return
         raise ValueError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     if isinstance(data, dict):
         listed = next((data[k] for k in _LIST_KEYS if isinstance(data.get(k), list)), None)

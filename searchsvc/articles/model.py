@@ -57,7 +57,7 @@ def clean_paragraphs(text: str) -> str:
 
 def headline_from(body: str) -> str:
     """A headline for an article that has none: its lead sentence, cut at a clause or word."""
-    lead = body.split("\n\n", 1)[0]
+    lead = re.sub(r"^\W+", "", body.split("\n\n", 1)[0])
     sentence = _SENTENCE_END.split(lead, maxsplit=1)[0].strip()
     if len(sentence) <= HEADLINE_CHARS:
         return sentence.rstrip(".")

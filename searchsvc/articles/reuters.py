@@ -25,6 +25,8 @@ def read_reuters(text: str, *, id: str, path: str) -> Iterator[Article]:
         if body is None and 'TYPE="UNPROC"' in story:
             body = _element(story, "TEXT")
         body = _SIGNOFF.sub("", body or "")
+        if not title and not body.strip():
+            title = f"Untitled Reuters story {key}"  # one UNPROC story has no text at all
         yield make_article(id=f"{id}:{key}", path=path, body=_reflow(body), title=title,
                            date=(_element(story, "DATE") or "").strip(), source="Reuters",
                            language="en")
