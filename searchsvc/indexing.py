@@ -238,7 +238,7 @@ def document(article: Article, source: SourceFile) -> dict:
         "file": source.path,
         "filesig": file_signature_term(source.path, source.signature),
         "language": article.language,
-        "dupkey": dupkey(article.title, article.source),
+        "dupkey": dupkey(article.title, article.body, article.source),
         title_field: article.title,
         body_field: article.body,
     }
@@ -254,9 +254,18 @@ def document(article: Article, source: SourceFile) -> dict:
 
 
 def _indexed_files(ix: Index) -> dict[str, str]:
+    """path -> signature of every file with live articles (the lexicon still lists the terms
+    of deleted documents until their segment is merged away)."""
     with ix.reader() as reader:
-        pairs = (term.decode("utf-8").split("\x00", 1) for term in reader.lexicon("filesig"))
-        return {path: signature for path, signature in pairs}
+        files = {}
+        for term in reader.lexicon("filesig"):
+            if reader.has_deletions() and all(
+                    reader.is_deleted(docnum)
+                    for docnum in reader.postings("filesig", term).all_ids()):
+                continue
+            path, signature = term.decode("utf-8").split("\x00", 1)
+            files[path] = signature
+        return files
 
 
 def _doc_count(generation: Path) -> int:
