@@ -1,0 +1,198 @@
+"""Tests for searchsvc.articles.html: article text, metadata and decoding of HTML pages."""
+
+import datetime
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from searchsvc.articles.html import HtmlArticle, extract_html
+
+DATA = Path(__file__).parent / "data" / "html"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BENCHMARK_CORPUS = REPO_ROOT.parent / "shared" / "corpora" / "article-extraction"
+
+
+def extract_fixture(name: str) -> HtmlArticle:
+    return extract_html((DATA / name).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def news_article() -> HtmlArticle:
+    return extract_fixture("news_article.html")
+
+
+def test_article_paragraphs_headings_and_list_items_are_kept(news_article):
+    body = news_article.body
+    assert body.startswith("The string of lanterns that once lined the old port")
+    assert "Volunteers have spent the winter restoring forty cast-iron posts" in body
+    assert "A tradition rekindled" in body
+    assert "painting the restored posts in their original green" in body
+    assert body.endswith("leave the outer harbour at nine o'clock.")
+
+
+def test_paragraphs_are_separated_by_blank_lines(news_article):
+    paragraphs = news_article.body.split("\n\n")
+    assert "A tradition rekindled" in paragraphs
+    assert all(p == p.strip() and "  " not in p for p in paragraphs)
+
+
+@pytest.mark.parametrize("boilerplate", [
+    "TRACKING-SCRIPT-TEXT",          # <script> in the head
+    "INLINE-SCRIPT-TEXT",            # <script> inside the article
+    "font-family",                   # <style>
+    "We use cookies",                # cookie banner
+    "Accept all cookies",
+    "Sport",                         # navigation menu
+    "Share on Facebook",             # share buttons
+    "By Morgan Fisher",              # byline
+    "Buy cheap ferry tickets",       # advert inside the article
+    "Advertisement",
+    "Related stories",               # related links
+    "Lifeboat crew celebrates",
+    "12 comments",                   # comments
+    "I remember walking there",
+    "Storm warning issued",          # sidebar
+    "Sign up to our daily newsletter",
+    "All rights reserved",           # footer
+])
+def test_boilerplate_is_removed(news_article, boilerplate):
+    assert boilerplate not in news_article.body
+
+
+def test_headline_is_not_repeated_in_body(news_article):
+    assert "Harbour lights return" not in news_article.body
+
+
+def test_open_graph_and_article_metadata(news_article):
+    assert news_article.title == "Harbour lights return to the old port after ten years"
+    assert news_article.source == "Coastal Gazette"
+    assert news_article.date == datetime.date(2023, 5, 14)
+    assert news_article.language == "en"
+    assert news_article.url == "https://gazette.example/harbour-lights"
+
+
+def test_json_ld_headline_date_publisher_and_og_locale():
+    article = extract_fixture("json_ld.html")
+    assert article.title == "В городском парке открылась новая библиотека"
+    assert article.date == datetime.date(2021, 11, 1)
+    assert article.source == "Вечерний город"
+    assert article.language == "ru"
+    # &nbsp; entities come out as plain spaces.
+    assert article.body.startswith("В воскресенье в городском парке")
+    assert len(article.body.split("\n\n")) == 3
+
+
+def test_time_element_date_title_suffix_and_br_paragraphs():
+    article = extract_fixture("time_element.html")
+    assert article.date == datetime.date(2019, 4, 28)
+    assert article.title == "Council approves budget for new cycle lanes"
+    assert article.body.split("\n\n")[1].startswith("The plan, which had been debated")
+    assert "Published" not in article.body
+    assert article.language is None and article.source is None and article.url is None
+
+
+@pytest.mark.parametrize("page, expected", [
+    ('<meta name="pubdate" content="20200302"><p>Text.</p>', datetime.date(2020, 3, 2)),
+    ('<meta name="dc.date" content="Tue, 03 Mar 2020 10:00:00 GMT"><p>Text.</p>',
+     datetime.date(2020, 3, 3)),
+    ('<div class="publish-date">Published 7:07 PM EST Nov 19, 2019</div><p>Text.</p>',
+     datetime.date(2019, 11, 19)),
+    ('<span class="post-date">4th July 2018</span><p>Text.</p>', datetime.date(2018, 7, 4)),
+    ('<meta property="article:published_time" content="0001-01-01T00:00:00Z"><p>Text.</p>', None),
+])
+def test_other_date_sources(page, expected):
+    assert extract_html(page).date == expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Storm hits the coast | Coastal Gazette", "Storm hits the coast"),
+    ("Storm hits the coast | Weather | Coastal Gazette", "Storm hits the coast"),
+    ("Storm hits the coast - Daily Ledger", "Storm hits the coast"),
+    ("Coastal Gazette | Storm hits the coast today", "Storm hits the coast today"),
+    ("Spider-Man: a review of the new film", "Spider-Man: a review of the new film"),
+])
+def test_site_name_is_stripped_from_titles(title, expected):
+    page = (f"<html><head><title>{title}</title>"
+            '<meta property="og:site_name" content="Coastal Gazette"></head>'
+            "<body><p>Some article text.</p></body></html>")
+    assert extract_html(page).title == expected
+
+
+def test_windows_1252_bytes_with_meta_charset():
+    article = extract_fixture("windows_1252.html")
+    assert article.title == "Café owners welcome the summer season"
+    assert "“as fair as ever”" in article.body
+    assert "€2, the same as last year – a promise" in article.body
+
+
+def test_undeclared_non_utf8_bytes_fall_back_to_windows_1252():
+    article = extract_html("<p>Crème brûlée for €5</p>".encode("cp1252"))
+    assert article.body == "Crème brûlée for €5"
+
+
+def test_utf8_bom_is_detected_and_dropped():
+    data = (DATA / "utf8_bom.html").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    article = extract_html(data)
+    assert article.title == "Naïve art exhibition opens downtown"
+    assert article.body.startswith("The naïve art exhibition opened on Thursday")
+
+
+def test_str_input_is_used_as_is():
+    article = extract_html("<html lang='pt-BR'><p>Olá, mundo — texto em português.</p></html>")
+    assert article.body == "Olá, mundo — texto em português."
+    assert article.language == "pt"
+
+
+def test_json_ld_article_body_is_used_when_page_has_no_text():
+    page = ("<html><head><script type='application/ld+json'>"
+            '{"@type": "Article", "headline": "Rendered by script",'
+            ' "articleBody": "First paragraph of the story.\\nSecond paragraph of the story."}'
+            "</script></head><body><div id='app'></div></body></html>")
+    article = extract_html(page)
+    assert article.title == "Rendered by script"
+    assert article.body == "First paragraph of the story.\n\nSecond paragraph of the story."
+
+
+@pytest.mark.parametrize("page", [
+    b"",
+    "   \n",
+    "<html><head><title>Only a title</title></head><body></body></html>",
+    "<script>var x = '<p>not text</p>';</script>",
+    (DATA / "no_article.html").read_bytes(),
+])
+def test_page_without_text_raises_value_error(page):
+    with pytest.raises(ValueError, match="no article text found"):
+        extract_html(page)
+
+
+@pytest.mark.parametrize("page", [
+    bytes(range(256)) * 4,
+    "<div>" * 5000 + "deeply nested text" + "</div>" * 10,
+    "<p>unclosed <b>tags <i>everywhere",
+    "<p>lone \ud800 surrogate and \x00 NUL</p>",
+    '<script type="application/ld+json">{not json</script><p>Text.</p>',
+    '<html lang="??"><meta charset="no-such-charset"><p>Text.</p></html>',
+])
+def test_odd_html_does_not_crash(page):
+    try:
+        article = extract_html(page)
+    except ValueError:
+        return
+    assert isinstance(article.body, str) and article.body
+
+
+@pytest.mark.corpus
+def test_benchmark_corpus_f1():
+    if not (BENCHMARK_CORPUS / "ground-truth.json").is_file():
+        pytest.skip(f"article-extraction corpus not found at {BENCHMARK_CORPUS}")
+    script = REPO_ROOT / "bench" / "extraction.py"
+    spec = importlib.util.spec_from_file_location("bench_extraction", script)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up there
+    spec.loader.exec_module(bench)
+    scores = bench.evaluate(bench.load_corpus(BENCHMARK_CORPUS), bench.extract_body)
+    assert scores.f1 >= 0.93, (
+        f"F1 {scores.f1:.3f} (precision {scores.precision:.3f}, recall {scores.recall:.3f})")
