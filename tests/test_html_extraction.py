@@ -101,6 +101,9 @@ def test_time_element_date_title_suffix_and_br_paragraphs():
      datetime.date(2019, 11, 19)),
     ('<span class="post-date">4th July 2018</span><p>Text.</p>', datetime.date(2018, 7, 4)),
     ('<meta property="article:published_time" content="0001-01-01T00:00:00Z"><p>Text.</p>', None),
+    ('<script type="application/ld+json"><![CDATA[ {"@type": "NewsArticle",'
+     ' "datePublished": "2024-12-06T22:00:40.000Z"} ]]></script><p>Text.</p>',
+     datetime.date(2024, 12, 6)),
 ])
 def test_other_date_sources(page, expected):
     assert extract_html(page).date == expected

@@ -120,6 +120,8 @@ def _parse(text: str) -> BeautifulSoup:
 
 _METADATA_TAGS = frozenset({"html", "meta", "link", "title", "h1", "time", "script", "body"})
 _ARTICLE_TYPES = re.compile(r"(Article|Posting|Report)$")
+# HTML comment or CDATA markers some pages wrap around their JSON-LD
+_JSON_WRAPPER = re.compile(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$")
 _DATE_HINT = re.compile(r"date|publish|posted|timestamp", re.IGNORECASE)
 _MAX_DATED_ELEMENTS = 20
 
@@ -198,7 +200,7 @@ def _article_linked_data(scripts: list[Tag]) -> dict:
 
 def _linked_data_objects(source: str) -> Iterator[dict]:
     """Every JSON object of one JSON-LD script, @graph members included."""
-    source = re.sub(r"^\s*(<!--|//\s*<!\[CDATA\[)|(-->|//\s*\]\]>)\s*$", "", source)
+    source = _JSON_WRAPPER.sub("", source)
     try:
         pending = [json.loads(source, strict=False)]
     except (ValueError, RecursionError):
@@ -286,7 +288,7 @@ def _squash(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-# Meta names of publication dates, read after article:published_time and JSON-LD.
+# Meta names of publication dates, read after JSON-LD and article:published_time.
 _OTHER_DATE_META_KEYS = (
     "article:published", "og:article:published_time",
     "og:published_time", "datepublished", "article.published", "published_time",
@@ -299,8 +301,8 @@ _OTHER_DATE_META_KEYS = (
 
 def _date(page: _PageMetadata) -> datetime.date | None:
     """The publication date from meta tags, JSON-LD, a <time> element or a dateline."""
-    values = [page.meta.get("article:published_time"),
-              _text_value(page.linked_data.get("datePublished"))]
+    values = [_text_value(page.linked_data.get("datePublished")),
+              page.meta.get("article:published_time")]
     values += [page.meta.get(key) for key in _OTHER_DATE_META_KEYS]
     values += [_text_value(page.linked_data.get("dateCreated"))]
     values += _time_element_values(page.elements["time"])
