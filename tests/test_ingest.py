@@ -165,3 +165,32 @@ def test_bbc_corpus_reads_every_article():
     assert len(files) == 2_225
     articles = [a for f in files for a in read_file(f)]
     assert len(articles) == 2_225 and all(a.title and a.body for a in articles)
+
+
+def test_html_page_is_indexed_without_its_boilerplate(tmp_path):
+    html_dir = DATA / "html"
+    index, report = index_folder(tmp_path, html_dir / "news_article.html",
+                                 html_dir / "windows_1252.html", html_dir / "no_article.html")
+    assert [p.path.rsplit("/", 1)[-1] for p in report.skipped] == ["no_article.html"]
+    hits = index.search(SearchRequest("harbour lights")).hits
+    assert [(h.title, str(h.date), h.source, h.url, h.language) for h in hits][:1] == [(
+        "Harbour lights return to the old port after ten years", "2023-05-14",
+        "Coastal Gazette", "https://gazette.example/harbour-lights", "en")]
+    for boilerplate in ("cookies", "TRACKING", "Facebook", "Weather"):
+        assert index.search(SearchRequest(boilerplate)).total == 0, boilerplate
+
+
+def test_html_page_is_served_by_the_api(tmp_path):
+    from conftest import LiveServer
+
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    shutil.copy(DATA / "html" / "news_article.html", folder)
+    live = LiveServer(tmp_path / "index", folder)
+    try:
+        body = live.get("/api/articles/seeds/news_article.html").json()
+        assert body["title"] == "Harbour lights return to the old port after ten years"
+        assert "cookie" not in body["body"].lower()
+        assert live.get("/api/search", params={"q": "cookies"}).json()["total"] == 0
+    finally:
+        live.stop()
