@@ -19,6 +19,7 @@ DEFAULT_LANGUAGE = "en"
 GENERIC = "xx"
 STEMMED_LANGUAGES = ("da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro", "ru", "sv")
 TITLE_BOOST = 2.0
+DUPKEY_LEAD_WORDS = 50
 
 
 def analyzer_for(language: str):
@@ -78,7 +79,12 @@ def file_signature_term(path: str, signature: str) -> str:
     return f"{path}\x00{signature}"
 
 
-def dupkey(title: str, source: str | None) -> str:
-    """Key shared by wire versions of one story: same source, same headline words."""
-    words = re.findall(r"\w+", title.lower())
-    return hashlib.blake2b(f"{source or ''}|{' '.join(words)}".encode(), digest_size=8).hexdigest()
+def dupkey(title: str, body: str, source: str | None) -> str:
+    """Key shared by the versions of one story a wire service repeats: same source, same
+    headline words, same lead (the first paragraph, up to DUPKEY_LEAD_WORDS words); later
+    paragraphs may differ, as updates add to them. The lead keeps apart routine stories
+    that reuse a headline day after day ("Fed adds reserves ...")."""
+    headline = " ".join(re.findall(r"\w+", title.lower()))
+    lead = " ".join(re.findall(r"\w+", body.split("\n\n", 1)[0].lower())[:DUPKEY_LEAD_WORDS])
+    return hashlib.blake2b(f"{source or ''}|{headline}|{lead}".encode(),
+                           digest_size=8).hexdigest()

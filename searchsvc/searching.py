@@ -1,20 +1,25 @@
 """The one search function behind the page, the API and the CLI: query in, `Results` out."""
 
+import bisect
 import datetime as dt
+import heapq
 import html
 import itertools
 import math
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from whoosh import highlight, qparser, query, scoring, sorting
+from whoosh import classify, highlight, qparser, query
 from whoosh.searching import Searcher
+from whoosh.support.charset import accent_map
 
 from .errors import ArticleNotFound, QueryError
 from .indexing import IndexStore
+from .ranking import TITLE_WEIGHT, WORD, InExpC2, keyword_words, words_first
 from .schema import all_text_fields, build_schema, text_fields
 
 MAX_QUERY_CHARS = 1000
@@ -25,6 +30,10 @@ MAX_EXPANSIONS = 1000
 SNIPPET_CHARS = 240
 SORTS = ("relevance", "newest", "oldest")
 FACETS = {"source": "source_name", "language": "language", "month": "month"}
+MAX_SUGGESTIONS = 20
+MIN_TITLE_FRAGMENT = 3
+MAX_RELATED = 20
+RELATED_TERMS = 12
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,9 @@ class Hit:
     score: float
     title_html: str
     snippet: str
+    similar: int = 0
+    """Near-duplicate versions of this story (same source, headline and lead) that also
+    matched and were collapsed into this hit."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +98,17 @@ class FacetCount:
 
 @dataclass(frozen=True)
 class Results:
+    """One page of results. `total` is exact and counts results as listed: near-duplicate
+    versions of a story count once (their number is each hit's `similar`), as do the facet
+    counts; `total_articles` counts every matching article, versions included."""
+
     request: SearchRequest
     total: int
     hits: list[Hit]
     took_ms: float
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     suggestion: str | None = None
+    total_articles: int = 0
 
     @property
     def pages(self) -> int:
@@ -110,6 +127,9 @@ class StoredArticle:
     source: str | None
     language: str
     url: str | None
+    body_html: list[str] = field(default_factory=list)
+    """One entry per paragraph: escaped HTML, with <mark> around the words of the query the
+    article was asked for with (see `SearchIndex.article`)."""
 
 
 class MarkFormatter(highlight.Formatter):
@@ -124,12 +144,29 @@ class MarkFormatter(highlight.Formatter):
         return f"<mark>{self._text(highlight.get_text(text, token, replace))}</mark>"
 
 
+class _Generation:
+    """What every thread reads alike from one index generation, built once on first use:
+    sortable columns (collapsing, facets) and the vocabulary (suggestions)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._lock = threading.Lock()
+        self._values: dict = {}
+
+    def get(self, key, build):
+        with self._lock:
+            if key not in self._values:
+                self._values[key] = build()
+            return self._values[key]
+
+
 class _Context:
     """Per-thread state for one index generation: a Searcher and what depends on it."""
 
-    def __init__(self, searcher: Searcher, version):
+    def __init__(self, searcher: Searcher, version, generation: _Generation):
         self.searcher = searcher
         self.version = version
+        self.generation = generation
 
     @cached_property
     def text_fields(self) -> list[str]:
@@ -139,10 +176,49 @@ class _Context:
 
     @cached_property
     def parser(self) -> qparser.QueryParser:
-        parser = qparser.MultifieldParser(self.text_fields, build_schema(),
-                                          group=qparser.OrGroup.factory(0.9))
+        titles = {title for title, _ in all_text_fields()}
+        parser = qparser.MultifieldParser(
+            self.text_fields, build_schema(), group=qparser.OrGroup,
+            fieldboosts={name: TITLE_WEIGHT for name in self.text_fields if name in titles})
         parser.add_plugin(qparser.FuzzyTermPlugin())
         return parser
+
+    def column(self, fieldname: str) -> list:
+        """A sortable field's value for every document number, read once per generation so
+        collapsing and facet counting cost a list lookup per matching document."""
+        return self.generation.get(("column", fieldname), lambda: list(
+            self.searcher.reader().column_reader(fieldname)))
+
+    @property
+    def vocabulary(self) -> "_Vocabulary":
+        return self.generation.get("vocabulary", self._read_vocabulary)
+
+    def _read_vocabulary(self) -> "_Vocabulary":
+        reader = self.searcher.reader()
+        indexed = set(reader.indexed_field_names())
+        frequencies: Counter = Counter()
+        for name in self.text_fields:
+            spelling = _spelling(name)
+            if spelling in indexed:
+                for word, info in reader.iter_field(spelling):
+                    frequencies[word.decode("utf-8")] += info.doc_frequency()
+        return _Vocabulary(frequencies)
+
+
+class _Vocabulary:
+    """The index's unstemmed words in sorted order, for completing a prefix by bisection."""
+
+    def __init__(self, frequencies: Counter):
+        self.words = sorted(frequencies)
+        self.frequencies = [frequencies[w] for w in self.words]
+
+    def completions(self, prefix: str, limit: int) -> list[str]:
+        """The `limit` most frequent words starting with `prefix`."""
+        start = bisect.bisect_left(self.words, prefix)
+        end = bisect.bisect_left(self.words, prefix + "\U0010ffff", lo=start)
+        best = heapq.nsmallest(limit, range(start, end),
+                               key=lambda i: (-self.frequencies[i], len(self.words[i])))
+        return [self.words[i] for i in best]
 
 
 class SearchIndex:
@@ -152,7 +228,9 @@ class SearchIndex:
     def __init__(self, index_dir):
         self.store = IndexStore(index_dir)
         self._local = threading.local()
-        self.weighting = scoring.BM25F()
+        self._lock = threading.Lock()
+        self._generation = _Generation("")
+        self.weighting = InExpC2()
 
     def _context(self) -> _Context:
         version = self.store.version()
@@ -161,9 +239,16 @@ class SearchIndex:
             index = self.store.open()
             if context is not None:
                 context.searcher.close()
-            context = _Context(index.searcher(weighting=self.weighting), version)
+            context = _Context(index.searcher(weighting=self.weighting), version,
+                               self._shared(index.storage.folder))
             self._local.context = context
         return context
+
+    def _shared(self, name: str) -> _Generation:
+        with self._lock:
+            if self._generation.name != name:
+                self._generation = _Generation(name)
+            return self._generation
 
     def doc_count(self) -> int:
         return self._context().searcher.doc_count()
@@ -177,32 +262,93 @@ class SearchIndex:
         sortedby, reverse = {"relevance": (None, False), "newest": ("date", True),
                              "oldest": ("date", False)}[request.sort]
         try:
-            page = searcher.search_page(
-                parsed, request.page, pagelen=request.per_page, filter=_filters(request),
-                sortedby=sortedby, reverse=reverse, terms=True,
-                groupedby={name: sorting.FieldFacet(column, maptype=sorting.Count)
-                           for name, column in FACETS.items()})
+            results = searcher.search(parsed, limit=None, filter=_filters(request),
+                                      sortedby=sortedby, reverse=reverse, terms=True)
         except ValueError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
-        results = page.results
-        results.fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70,
-                                                          autotrim=True)
-        results.fragmenter.charlimit = None
-        results.formatter = MarkFormatter()
-        hits = [_hit(hit, parsed) for hit in page] if request.page <= page.pagecount else []
-        facets = {name: sorted((FacetCount(str(value), count)
-                                for value, count in results.groups(name).items() if value),
-                               key=lambda f: (-f.count, f.value))
-                  for name in FACETS}
-        return Results(request=request, total=len(results), hits=hits,
+        if request.sort == "relevance":
+            words = keyword_words(parsed, request.q, context.text_fields)
+            if words:
+                words_first(results, words)
+        listed = _collapse(results, context.column("dupkey"))
+        start = (request.page - 1) * request.per_page
+        hits = [_hit(results[position], similar)
+                for position, similar in listed[start:start + request.per_page]]
+        docnums = [results.docnum(position) for position, _ in listed]
+        facets = {name: _facet_counts(context.column(column), docnums)
+                  for name, column in FACETS.items()}
+        return Results(request=request, total=len(listed), hits=hits,
                        took_ms=(time.perf_counter() - started) * 1000, facets=facets,
-                       suggestion=_suggestion(context, request.q))
+                       suggestion=_suggestion(context, request.q),
+                       total_articles=results.scored_length())
 
-    def article(self, article_id: str) -> StoredArticle:
-        stored = self._context().searcher.document(id=article_id)
+    def article(self, article_id: str, q: str | None = None) -> StoredArticle:
+        """The article with its paragraphs as HTML, the words of query `q` marked."""
+        context = self._context()
+        stored = context.searcher.document(id=article_id)
         if stored is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        return _stored_article(stored)
+        article = _stored_article(stored)
+        _, body_field = text_fields(article.language)
+        words = frozenset()
+        if q:
+            parsed = self._parse(context, SearchRequest(q=q).validated().q)
+            words = _query_words(parsed, context.searcher.reader(), body_field)
+        analyzer = build_schema()[body_field].analyzer
+        paragraphs = [p for p in article.body.split("\n\n") if p]
+        marked = [(highlight.highlight(p, words, analyzer,
+                                       highlight.WholeFragmenter(charlimit=None),
+                                       MarkFormatter(), top=1) if words else "")
+                  or html.escape(p) for p in paragraphs]
+        return replace(article, body_html=marked)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of what has been typed so far, cheap enough for every keystroke: the
+        last, unfinished word completed with the index's most frequent words, then headlines
+        holding the words typed."""
+        if len(prefix) > MAX_QUERY_CHARS:
+            raise QueryError(f"the text is {len(prefix)} characters long; "
+                             f"the limit is {MAX_QUERY_CHARS}")
+        if "\x00" in prefix:
+            raise QueryError("the text contains a NUL character")
+        if not 1 <= limit <= MAX_SUGGESTIONS:
+            raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
+        context = self._context()
+        unfinished = _LAST_WORD.search(prefix)
+        head = prefix[:unfinished.start()] if unfinished else prefix
+        typed = _typed_words(context, head)
+        fragment = unfinished.group().lower().translate(accent_map) if unfinished else ""
+        words = context.vocabulary.completions(fragment, limit) if fragment else []
+        titles = (_titles_with(context, typed, words, limit, bool(fragment))
+                  if typed or len(fragment) >= MIN_TITLE_FRAGMENT else [])
+        completed = [head + word for word in words]
+        ordered = completed[:math.ceil(limit / 2)] + titles + completed[math.ceil(limit / 2):]
+        return list(dict.fromkeys(ordered))[:limit]
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles about the same thing ("more like this"): a search for the article's most
+        distinctive words, leaving out the article itself and its near-duplicates."""
+        if not 1 <= limit <= MAX_RELATED:
+            raise QueryError(f"limit must be between 1 and {MAX_RELATED}")
+        context = self._context()
+        searcher = context.searcher
+        docnum = searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        article = _stored_article(searcher.stored_fields(docnum))
+        title_field, body_field = text_fields(article.language)
+        expander = classify.Expander(searcher.reader(), body_field)
+        expander.add_text(f"{article.title}\n{article.title}\n{article.body}")
+        terms = expander.expanded_terms(RELATED_TERMS)
+        if not terms:
+            return []
+        like = query.Or([query.Term(name, word, boost=weight) for word, weight in terms
+                         for name in (title_field, body_field)])
+        key = context.column("dupkey")[docnum]
+        versions = set(query.Term("dupkey", key).docs(searcher)) if key else set()
+        results = searcher.search(like, limit=None, mask=versions | {docnum}, terms=True)
+        return [_hit(results[position], similar)
+                for position, similar in _collapse(results, context.column("dupkey"))[:limit]]
 
     def _parse(self, context: _Context, text: str) -> query.Query:
         try:
@@ -210,7 +356,7 @@ class SearchIndex:
         except Exception as exc:  # the parser raises assorted types on odd input
             raise QueryError(f"the query cannot be understood: {exc}") from None
         reader = context.searcher.reader()
-        parsed = _stem_fuzzy_terms(parsed, reader)
+        parsed = _stem_fuzzy_terms(_exclusions(parsed), reader)
         _check_expansions(parsed, reader)
         return parsed
 
@@ -226,6 +372,24 @@ def _filters(request: SearchRequest) -> query.Query | None:
         end = dt.datetime.combine(request.date_to, dt.time.max) if request.date_to else None
         clauses.append(query.DateRange("date", start, end))
     return query.And(clauses) if clauses else None
+
+
+def _exclusions(parsed: query.Query) -> query.Query:
+    """`volcano NOT lava` means volcano articles without lava. Under OR grouping Whoosh reads
+    it as `volcano OR (NOT lava)`, every article without lava; make each NOT exclude from
+    its OR group instead."""
+    if parsed.is_leaf():
+        return parsed
+    parsed = parsed.apply(_exclusions)
+    if not isinstance(parsed, query.Or):
+        return parsed
+    excluded = [child.query for child in parsed.subqueries if isinstance(child, query.Not)]
+    if not excluded:
+        return parsed
+    wanted = [child for child in parsed.subqueries if not isinstance(child, query.Not)]
+    if not wanted:
+        raise QueryError("NOT only excludes: add words to search for, as in `volcano NOT lava`")
+    return query.AndNot(query.Or(wanted, boost=parsed.boost), query.Or(excluded))
 
 
 def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
@@ -249,7 +413,9 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
 
 
 def _check_expansions(parsed: query.Query, reader) -> None:
-    """Refuse wildcard, prefix and fuzzy terms that would expand to too many index terms."""
+    """Refuse wildcard, prefix and fuzzy terms that would expand to too many index terms, alone
+    or together (fifty two-letter prefixes cost seconds even when each stays under the cap)."""
+    expanded = 0
     for node in [parsed] if parsed.is_leaf() else parsed.leaves():
         if isinstance(node, query.Every):
             raise QueryError("a bare * would match every article; add words to search for")
@@ -263,13 +429,91 @@ def _check_expansions(parsed: query.Query, reader) -> None:
             if count > MAX_EXPANSIONS:
                 raise QueryError(f"{node.text!r} matches more than {MAX_EXPANSIONS} words; "
                                  "make it more specific")
+            expanded += count
+            if expanded > MAX_EXPANSIONS:
+                raise QueryError(f"the wildcards match more than {MAX_EXPANSIONS} words together; "
+                                 "use fewer or more specific ones")
 
 
-def _hit(hit, parsed: query.Query) -> Hit:
+def _query_words(parsed: query.Query, reader, fieldname: str) -> frozenset[str]:
+    """The index terms of `fieldname` that the query looks for, wildcards expanded.
+    (Whoosh's own `existing_terms` skips fields after the first leaf it sees.)"""
+    leaves = [parsed] if parsed.is_leaf() else parsed.leaves()
+    return frozenset(text if isinstance(text, str) else text.decode("utf-8")
+                     for leaf in leaves if leaf.field() == fieldname
+                     for name, text in leaf.expanded_terms(reader, phrases=True)
+                     if (name, text) in reader)
+
+
+def _collapse(results, dupkeys: list) -> list[tuple[int, int]]:
+    """(rank position, number of near-duplicates) of each listed result: the best ranked
+    version of a story stands for all its versions that matched."""
+    listed: list[list[int]] = []
+    first: dict[str, int] = {}
+    for position in range(results.scored_length()):
+        key = dupkeys[results.docnum(position)]
+        if key:
+            slot = first.get(key)
+            if slot is not None:
+                listed[slot][1] += 1
+                continue
+            first[key] = len(listed)
+        listed.append([position, 0])
+    return [(position, similar) for position, similar in listed]
+
+
+def _facet_counts(column: list, docnums: list[int]) -> list[FacetCount]:
+    counts = Counter(column[docnum] for docnum in docnums)
+    return sorted((FacetCount(str(value), count) for value, count in counts.items() if value),
+                  key=lambda f: (-f.count, f.value))
+
+
+def _typed_words(context: _Context, text: str) -> list[str]:
+    """The words of `text` that are indexed at all (lowercase; stop words and unknown words
+    dropped, since they could only empty a suggestion)."""
+    reader = context.searcher.reader()
+    words = []
+    for word in WORD.findall(text.lower()):
+        if any((name, term) in reader for name in context.text_fields
+               for term in build_schema()[name].process_text(word, mode="query")):
+            words.append(word)
+    return words
+
+
+def _titles_with(context: _Context, words: list[str], completions: list[str], limit: int,
+                 unfinished: bool) -> list[str]:
+    """Headlines holding every finished word typed and, when the last word is unfinished,
+    one of its completions; best matches first."""
+    if not words and not completions:
+        return []
+    schema = build_schema()
+    indexed = set(context.searcher.reader().indexed_field_names())
+    per_field = []
+    for name in (title for title, _ in all_text_fields() if title in indexed):
+        field_ = schema[name]
+        clauses = [query.Term(name, term) for word in words
+                   for term in field_.process_text(word, mode="query")]
+        if unfinished:
+            stems = {stem for word in completions
+                     for stem in field_.process_text(word, mode="query")}
+            if not stems:
+                continue
+            clauses.append(query.Or([query.Term(name, stem) for stem in sorted(stems)]))
+        if clauses:
+            per_field.append(query.And(clauses))
+    if not per_field:
+        return []
+    results = context.searcher.search(query.Or(per_field), limit=limit * 2)
+    titles = (_stored_article(hit.fields()).title for hit in results)
+    return list(dict.fromkeys(title for title in titles if title))[:limit]
+
+
+def _hit(hit, similar: int = 0) -> Hit:
     stored = hit.fields()
     article = _stored_article(stored)
     title_field, body_field = text_fields(article.language)
-    snippet = hit.highlights(body_field, text=article.body, top=2) if article.body else ""
+    words = {text.decode("utf-8") for name, text in hit.matched_terms() if name == body_field}
+    snippet = _snippet(article.body, words, build_schema()[body_field].analyzer) if words else ""
     if not snippet:
         lead = article.body[:SNIPPET_CHARS]
         snippet = html.escape(lead[:lead.rfind(" ")] + " …" if len(article.body) > SNIPPET_CHARS
@@ -277,7 +521,25 @@ def _hit(hit, parsed: query.Query) -> Hit:
     title_html = _highlight_title(hit, title_field, article.title)
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
                language=article.language, url=article.url, score=round(hit.score or 0.0, 4),
-               title_html=title_html, snippet=snippet)
+               title_html=title_html, snippet=snippet, similar=similar)
+
+
+def _snippet(text: str, words: set[str], analyzer) -> str:
+    """The best two passages of `text` around the index terms `words`, marked. The text is
+    analysed again (only the shown articles'), as Whoosh's own highlighter would otherwise
+    read the stored offsets of every matching article, thousands for a common word."""
+    matches = []
+    for token in analyzer(text, chars=True, mode="query", removestops=False):
+        if not token.stopped and token.text in words:
+            match = token.copy()
+            match.matched = True
+            matches.append(match)
+    fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70,
+                                              autotrim=True)
+    fragmenter.charlimit = None
+    fragments = highlight.top_fragments(fragmenter.fragment_matches(text, matches), 2,
+                                        highlight.BasicFragmentScorer(), highlight.FIRST)
+    return MarkFormatter()(text, fragments)
 
 
 def _highlight_title(hit, fieldname: str, title: str) -> str:
@@ -316,6 +578,7 @@ def _suggestion(context: "_Context", text: str) -> str | None:
     return corrected if changed else None
 
 
+_LAST_WORD = re.compile(WORD.pattern + "$")
 _WORD = re.compile(r"(?<![:\w*?~])\w+(?![:\w*?~])")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
