@@ -9,7 +9,7 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from ..searching import SearchIndex
-from . import api, errors, pages
+from . import api, errors, feeds, pages
 
 MAX_REQUEST_BYTES = 64 * 1024
 SECURITY_HEADERS = {
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     """Build the app; settings come from `test_config`, else SEARCHSVC_* environment variables."""
     app = Flask(__name__, template_folder=str(templates_dir()))
     app.json = HtmlSafeJSONProvider(app)
+    app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     app.config.from_mapping(
         INDEX_DIR=os.environ.get("SEARCHSVC_INDEX", "index"),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["searchsvc"] = SearchIndex(app.config["INDEX_DIR"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(feeds.bp)
     errors.register(app)
 
     @app.after_request

@@ -1,31 +1,123 @@
-"""The JSON API: the same Results object as the pages, rendered as JSON."""
+"""The JSON API: the same Results object as the pages, rendered as JSON (or CSV for export)."""
 
-from flask import Blueprint, current_app, jsonify, request
+import csv
+import io
 
-from ..searching import Hit, Results, StoredArticle
-from .params import search_request
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+
+from ..searching import Hit, Results, SearchIndex, StoredArticle
+from .openapi import openapi_document
+from .params import (RELATED_LIMIT, SUGGEST_LIMIT, choice_param, export_requests,
+                     integer_param, search_request)
 
 bp = Blueprint("api", __name__)
 
+CSV_COLUMNS = ("id", "title", "date", "source", "language", "url", "score", "similar")
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Language, Content-Type",
+    "Access-Control-Expose-Headers": "Content-Disposition, X-Total-Count",
+    "Access-Control-Max-Age": "86400",
+}
 
-def search_index():
+
+def search_index() -> SearchIndex:
     return current_app.extensions["searchsvc"]
 
 
 @bp.get("/api/search")
 def search():
+    if choice_param(request.args, "format", ("json", "csv")) == "csv":
+        return export_csv()
     results = search_index().search(search_request(request.args))
     return jsonify(results_json(results))
 
 
+@bp.get("/api/suggest")
+def suggest():
+    """Completions of what is typed so far; `format=opensearch` answers in the OpenSearch
+    suggestions format (`[query, [completions]]`) that browsers' address bars read."""
+    prefix = request.args.get("q", "")
+    limit = integer_param(request.args, "limit", *SUGGEST_LIMIT)
+    fmt = choice_param(request.args, "format", ("json", "opensearch"))
+    suggestions = search_index().suggest(prefix, limit=limit)
+    if fmt == "opensearch":
+        response = jsonify([prefix, suggestions])
+        response.mimetype = "application/x-suggestions+json"
+        return response
+    return jsonify({"query": prefix, "suggestions": suggestions})
+
+
 @bp.get("/api/articles/<path:article_id>")
 def article(article_id):
-    return jsonify(article_json(search_index().article(article_id)))
+    found = search_index().article(article_id, q=request.args.get("q") or None)
+    return jsonify(article_json(found))
+
+
+@bp.get("/api/articles/<path:article_id>/related")
+def related(article_id):
+    limit = integer_param(request.args, "limit", *RELATED_LIMIT)
+    hits = search_index().related(article_id, limit=limit)
+    return jsonify({"id": article_id, "hits": [hit_json(hit) for hit in hits]})
+
+
+@bp.get("/api/openapi.json")
+def openapi():
+    return jsonify(openapi_document(request.host_url.rstrip("/")))
 
 
 @bp.get("/healthz")
 def healthz():
     return jsonify({"status": "ok", "articles": search_index().doc_count()})
+
+
+@bp.after_app_request
+def cors(response):
+    """The API is read-only and public: browser apps on any origin may call it."""
+    if request.path.startswith("/api/"):
+        for name, value in CORS_HEADERS.items():
+            response.headers.setdefault(name, value)
+    return response
+
+
+def export_csv():
+    """All matching rows, up to EXPORT_ROWS, streamed page by page as the pages are searched.
+
+    The first page is searched before the response starts, so a bad query is still a 400."""
+    pages = export_requests(request.args)
+    first = search_index().search(next(pages))
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(CSV_COLUMNS)
+        results = first
+        while results is not None:
+            for hit in results.hits:
+                writer.writerow(csv_row(hit))
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            following = next(pages, None)
+            more = len(results.hits) == results.request.per_page and following is not None
+            results = search_index().search(following) if more else None
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="searchsvc-results.csv"'
+    response.headers["X-Total-Count"] = str(first.total)
+    return response
+
+
+def csv_row(hit: Hit) -> list:
+    """One CSV line; text that a spreadsheet would run as a formula gets a leading quote."""
+    return [_spreadsheet_safe(hit.id), _spreadsheet_safe(hit.title), _iso(hit.date),
+            _spreadsheet_safe(hit.source or ""), hit.language, _spreadsheet_safe(hit.url or ""),
+            hit.score, hit.similar]
+
+
+def _spreadsheet_safe(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def results_json(results: Results) -> dict:
@@ -38,6 +130,8 @@ def results_json(results: Results) -> dict:
         "pages": results.pages,
         "took_ms": round(results.took_ms, 2),
         "sort": req.sort,
+        "filters": {"source": req.source, "language": req.language,
+                    "from": _iso(req.date_from), "to": _iso(req.date_to)},
         "suggestion": results.suggestion,
         "hits": [hit_json(hit) for hit in results.hits],
         "facets": {name: [{"value": f.value, "count": f.count} for f in counts]
@@ -48,13 +142,13 @@ def results_json(results: Results) -> dict:
 def hit_json(hit: Hit) -> dict:
     return {"id": hit.id, "title": hit.title, "date": _iso(hit.date), "source": hit.source,
             "language": hit.language, "url": hit.url, "score": hit.score,
-            "snippet": hit.snippet}
+            "snippet": hit.snippet, "similar": hit.similar}
 
 
 def article_json(article: StoredArticle) -> dict:
     return {"id": article.id, "title": article.title, "date": _iso(article.date),
             "source": article.source, "language": article.language, "url": article.url,
-            "body": article.body}
+            "body": article.body, "body_html": article.body_html}
 
 
 def _iso(value):

@@ -7,6 +7,7 @@ from ..errors import ArticleNotFound, IndexMissing, QueryError, SearchsvcError
 
 STATUS = {QueryError: (400, "bad_query"), ArticleNotFound: (404, "not_found"),
           IndexMissing: (503, "index_unavailable")}
+KEPT_HEADERS = ("Allow", "Retry-After")
 
 
 def error_response(status: int, code: str, message: str):
@@ -26,4 +27,9 @@ def register(app) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(exc):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        response = app.make_response(error_response(exc.code or 500, code,
+                                                     exc.description or exc.name))
+        for name, value in exc.get_headers():
+            if name in KEPT_HEADERS:
+                response.headers[name] = value
+        return response

@@ -1,11 +1,22 @@
 """Turn query-string parameters into a SearchRequest, with errors a user can act on."""
 
+import dataclasses
 import datetime as dt
+import re
+from collections.abc import Iterator
 
 from werkzeug.datastructures import MultiDict
 
 from ..errors import QueryError
-from ..searching import SearchRequest
+from ..searching import MAX_RESULT_WINDOW, SearchRequest
+
+EXPORT_PAGE_SIZE = 100
+EXPORT_ROWS = MAX_RESULT_WINDOW
+FEED_ENTRIES = 20
+SUGGEST_LIMIT = (8, 20)  # (default, maximum)
+RELATED_LIMIT = (5, 20)
+MAX_FILTER_CHARS = {"source": 200, "language": 20}
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest:
@@ -13,32 +24,72 @@ def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest
         q=args.get("q", ""),
         page=_integer(args, "page", 1),
         per_page=_integer(args, "per_page", default_per_page),
-        sort=args.get("sort") or "relevance",
-        source=args.get("source") or None,
-        language=args.get("language") or None,
+        sort=args.get("sort", "relevance"),
+        source=_text(args, "source"),
+        language=_text(args, "language"),
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
     ).validated()
 
 
+def feed_request(args: MultiDict) -> SearchRequest:
+    """The newest FEED_ENTRIES matches of the query and filters in `args`."""
+    kept = MultiDict([(k, v) for k, v in args.items(multi=True)
+                      if k not in ("page", "per_page", "sort")])
+    return dataclasses.replace(search_request(kept, FEED_ENTRIES), sort="newest").validated()
+
+
+def export_requests(args: MultiDict) -> Iterator[SearchRequest]:
+    """The pages that together hold every matching row up to EXPORT_ROWS, in the order asked
+    for. `page` and `per_page` are checked like a search's but do not apply to an export."""
+    asked = search_request(args)
+    first = dataclasses.replace(asked, page=1, per_page=EXPORT_PAGE_SIZE)
+    for page in range(1, EXPORT_ROWS // EXPORT_PAGE_SIZE + 1):
+        yield dataclasses.replace(first, page=page).validated()
+
+
+def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int:
+    """A whole number between 1 and `maximum`, or `default` when absent."""
+    value = _integer(args, name, default)
+    if not 1 <= value <= maximum:
+        raise QueryError(f"{name} must be between 1 and {maximum}")
+    return value
+
+
+def choice_param(args: MultiDict, name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices`; the first when absent."""
+    value = args.get(name, choices[0])
+    if value not in choices:
+        raise QueryError(f"{name} must be one of: {', '.join(choices)}")
+    return value
+
+
 def _integer(args: MultiDict, name: str, default: int) -> int:
     value = args.get(name)
-    if value in (None, ""):
+    if value is None:
         return default
     if not value.isascii() or not value.strip().lstrip("+-").isdigit() or len(value) > 9:
         raise QueryError(f"{name} must be a whole number, not {value[:40]!r}")
     return int(value)
 
 
+def _text(args: MultiDict, name: str) -> str | None:
+    """A filter value; empty means no filter (an HTML form sends empty fields)."""
+    value = args.get(name) or None
+    if value is not None and len(value) > MAX_FILTER_CHARS[name]:
+        raise QueryError(f"{name} is {len(value)} characters long; "
+                         f"the limit is {MAX_FILTER_CHARS[name]}")
+    return value
+
+
 def _date(args: MultiDict, name: str) -> dt.date | None:
+    """A YYYY-MM-DD day; empty means no bound (an HTML form sends empty fields)."""
     value = args.get(name)
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value[:10]) if len(value) <= 10 else _bad_date(name, value)
+        if _ISO_DATE.fullmatch(value):
+            return dt.date.fromisoformat(value)
     except ValueError:
-        return _bad_date(name, value)
-
-
-def _bad_date(name: str, value: str):
+        pass
     raise QueryError(f"{name} must be a date written YYYY-MM-DD, not {value[:40]!r}")

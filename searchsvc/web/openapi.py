@@ -1,0 +1,300 @@
+"""The OpenAPI 3 description of every endpoint, written by hand next to the code it describes
+(tests run schemathesis against it on a live server, so the two cannot drift apart)."""
+
+from .. import __version__
+from ..searching import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
+from .params import EXPORT_ROWS, FEED_ENTRIES, MAX_FILTER_CHARS, RELATED_LIMIT, SUGGEST_LIMIT
+
+_CORS = {"Access-Control-Allow-Origin": {
+    "description": "Always `*`: the API is read-only and may be called from any origin.",
+    "schema": {"type": "string", "enum": ["*"]}}}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _error(description: str, cors: bool = True) -> dict:
+    response = {"description": description,
+                "content": {"application/json": {"schema": _ref("Error")}}}
+    if cors:
+        response["headers"] = _CORS
+    return response
+
+
+def _json(description: str, schema: dict, cors: bool = True) -> dict:
+    response = {"description": description, "content": {"application/json": {"schema": schema}}}
+    if cors:
+        response["headers"] = _CORS
+    return response
+
+
+def _html(description: str) -> dict:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _param(name: str, description: str, schema: dict, required: bool = False,
+           where: str = "query", example: str | None = None) -> dict:
+    param = {"name": name, "in": where, "required": required, "description": description,
+             "schema": schema}
+    if example is not None:
+        param["example"] = example
+    return param
+
+
+_NULLABLE_STRING = {"type": "string", "nullable": True}
+_NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
+_DATE_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date"},
+                            {"type": "string", "maxLength": 0}]}
+
+QUERY = _param("q", "The query, in Whoosh's syntax: words (either may match, both rank "
+               "first), \"a phrase\", `title:` or `source:` for one field, AND / OR / NOT, "
+               "`word*` for a prefix of two letters or more, `word~` for similar spellings.",
+               {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
+                "pattern": r"\S"}, required=True, example="harbour strike")
+FILTERS = [
+    _param("source", "Only articles from this source (a `source` facet value; empty: any).",
+           {"type": "string", "maxLength": MAX_FILTER_CHARS["source"]}),
+    _param("language", "Only articles in this language (ISO 639-1 code, a `language` facet "
+           "value; empty: any).", {"type": "string", "maxLength": MAX_FILTER_CHARS["language"]}),
+    _param("from", "Only articles dated on or after this day, YYYY-MM-DD (empty: no bound).",
+           _DATE_OR_EMPTY),
+    _param("to", "Only articles dated on or before this day, YYYY-MM-DD (empty: no bound).",
+           _DATE_OR_EMPTY),
+]
+SORT = _param("sort", "`relevance` (BM25F, headline matches weigh double), `newest` or "
+              "`oldest` first.", {"type": "string", "enum": list(SORTS), "default": "relevance"})
+PAGING = [
+    _param("page", f"Result page, from 1; pages reach the {MAX_RESULT_WINDOW:,}th result.",
+           {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW, "default": 1}),
+    _param("per_page", "Results per page.",
+           {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10}),
+]
+ARTICLE_ID = _param("id", "The article id: its file's path under the indexed folder, with "
+                    "`:key` appended for files that hold many articles.",
+                    {"type": "string", "minLength": 1}, required=True, where="path")
+HIGHLIGHT = _param("q", "Optional query whose words are marked in `body_html`.",
+                   {"type": "string", "maxLength": MAX_QUERY_CHARS})
+
+SCHEMAS = {
+    "Error": {
+        "type": "object", "required": ["error"], "additionalProperties": False,
+        "properties": {"error": {
+            "type": "object", "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "description": "`bad_query`, `not_found`, "
+                         "`method_not_allowed`, `index_unavailable`, ...",
+                         "example": "bad_query"},
+                "message": {"type": "string", "description": "What is wrong and what to "
+                            "change, as a sentence for a person."}}}},
+    },
+    "Hit": {
+        "type": "object",
+        "required": ["id", "title", "date", "source", "language", "url", "score", "snippet",
+                     "similar"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "date": _NULLABLE_DATE,
+            "source": _NULLABLE_STRING,
+            "language": {"type": "string"},
+            "url": _NULLABLE_STRING,
+            "score": {"type": "number", "description": "Relevance score (0 when sorted by "
+                      "date)."},
+            "snippet": {"type": "string", "description": "HTML: the article text escaped, "
+                        "`<mark>` around matched words."},
+            "similar": {"type": "integer", "minimum": 0, "description": "Near-duplicate "
+                        "versions of this story (wire copies) folded into this hit."},
+        },
+    },
+    "FacetCount": {"type": "object", "required": ["value", "count"],
+                   "properties": {"value": {"type": "string"},
+                                  "count": {"type": "integer", "minimum": 1}}},
+    "SearchResults": {
+        "type": "object",
+        "required": ["query", "total", "page", "per_page", "pages", "took_ms", "sort",
+                     "filters", "suggestion", "hits", "facets"],
+        "properties": {
+            "query": {"type": "string"},
+            "total": {"type": "integer", "minimum": 0, "description": "Matching articles."},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+            "pages": {"type": "integer", "minimum": 1, "description": "Pages that can be "
+                      f"reached (results up to the {MAX_RESULT_WINDOW:,}th)."},
+            "took_ms": {"type": "number", "minimum": 0},
+            "sort": {"type": "string", "enum": list(SORTS)},
+            "filters": {"type": "object", "required": ["source", "language", "from", "to"],
+                        "properties": {"source": _NULLABLE_STRING,
+                                       "language": _NULLABLE_STRING,
+                                       "from": _NULLABLE_DATE, "to": _NULLABLE_DATE}},
+            "suggestion": {"type": "string", "nullable": True,
+                           "description": "\"Did you mean\": the query with unknown words "
+                           "replaced by the closest indexed words."},
+            "hits": {"type": "array", "items": _ref("Hit")},
+            "facets": {"type": "object", "description": "Counts over all matching articles, "
+                       "largest first; `month` values are `YYYY-MM`.",
+                       "required": ["source", "language", "month"],
+                       "additionalProperties": {"type": "array", "items": _ref("FacetCount")}},
+        },
+    },
+    "Article": {
+        "type": "object",
+        "required": ["id", "title", "date", "source", "language", "url", "body", "body_html"],
+        "properties": {
+            "id": {"type": "string"}, "title": {"type": "string"}, "date": _NULLABLE_DATE,
+            "source": _NULLABLE_STRING, "language": {"type": "string"}, "url": _NULLABLE_STRING,
+            "body": {"type": "string", "description": "Plain text, paragraphs separated by a "
+                     "blank line."},
+            "body_html": {"type": "array", "items": {"type": "string"},
+                          "description": "The paragraphs as escaped HTML, with `<mark>` "
+                          "around the words of `q`."},
+        },
+    },
+    "Suggestions": {"type": "object", "required": ["query", "suggestions"],
+                    "properties": {"query": {"type": "string"},
+                                   "suggestions": {"type": "array",
+                                                   "items": {"type": "string"}}}},
+    "OpenSearchSuggestions": {
+        "type": "array", "minItems": 2, "maxItems": 2,
+        "description": "OpenSearch suggestions: `[query, [completions]]`.",
+        "items": {"anyOf": [{"type": "string"},
+                            {"type": "array", "items": {"type": "string"}}]}},
+    "Related": {"type": "object", "required": ["id", "hits"],
+                "properties": {"id": {"type": "string"},
+                               "hits": {"type": "array", "items": _ref("Hit")}}},
+    "Health": {"type": "object", "required": ["status", "articles"],
+               "properties": {"status": {"type": "string", "enum": ["ok"]},
+                              "articles": {"type": "integer", "minimum": 0}}},
+}
+
+BAD_REQUEST = _error("A malformed query or parameter; the message says what to change.")
+NO_INDEX = _error("No usable index at the configured path (run `searchsvc index`).")
+NOT_FOUND = _error("No indexed article has this id.")
+TOO_LONG = _html("The request line is longer than 8,190 bytes, the server's limit (a long "
+                 "query in a non-Latin script can pass it); answered by the HTTP server.")
+HIT_LINKS = {
+    "article": {"operationId": "article", "parameters": {"id": "$response.body#/hits/0/id"},
+                "description": "The first hit's full text."},
+    "related": {"operationId": "related", "parameters": {"id": "$response.body#/hits/0/id"},
+                "description": "Articles like the first hit."},
+    "page": {"operationId": "articlePage", "parameters": {"id": "$response.body#/hits/0/id"},
+             "description": "The first hit's article page."},
+}
+
+
+def openapi_document(server_url: str) -> dict:
+    """The document, with the server's own address as its base URL."""
+    document = _document(server_url)
+    for item in document["paths"].values():
+        item["get"]["responses"]["414"] = TOO_LONG
+    return document
+
+
+def _document(server_url: str) -> dict:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "searchsvc", "version": __version__,
+                 "description": "Full-text search over a folder of news articles. Read-only; "
+                 "every /api/ response allows any origin (CORS). Errors are JSON "
+                 "`{\"error\": {\"code\", \"message\"}}`."},
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/search": {"get": {
+                "summary": "Search: ranked hits with highlighted snippets, facets and a "
+                           "\"did you mean\" suggestion; or every matching row as CSV.",
+                "operationId": "search",
+                "parameters": [QUERY, *FILTERS, SORT, *PAGING,
+                               _param("format", "`json`, or `csv` for an export of every "
+                                      f"matching row up to the {EXPORT_ROWS:,}th "
+                                      "(columns id, title, date, source, language, url, "
+                                      "score, similar; `page` and `per_page` do not apply).",
+                                      {"type": "string", "enum": ["json", "csv"],
+                                       "default": "json"})],
+                "responses": {
+                    "200": {"description": "Results (JSON), or the export (CSV).",
+                            "headers": _CORS, "links": HIT_LINKS,
+                            "content": {"application/json": {"schema": _ref("SearchResults")},
+                                        "text/csv": {"schema": {"type": "string"}}}},
+                    "400": BAD_REQUEST, "503": NO_INDEX}}},
+            "/api/suggest": {"get": {
+                "summary": "Whole queries that complete what has been typed so far: the "
+                           "unfinished last word completed with the index's most frequent "
+                           "words, and headlines holding the words typed.",
+                "operationId": "suggest",
+                "parameters": [
+                    _param("q", "What has been typed so far (no suggestions when empty).",
+                           {"type": "string", "maxLength": MAX_QUERY_CHARS}),
+                    _param("limit", "How many suggestions at most.",
+                           {"type": "integer", "minimum": 1, "maximum": SUGGEST_LIMIT[1],
+                            "default": SUGGEST_LIMIT[0]}),
+                    _param("format", "`json`, or `opensearch` for the OpenSearch suggestions "
+                           "format that browsers read.",
+                           {"type": "string", "enum": ["json", "opensearch"],
+                            "default": "json"})],
+                "responses": {
+                    "200": {"description": "Suggestions.", "headers": _CORS, "content": {
+                        "application/json": {"schema": _ref("Suggestions")},
+                        "application/x-suggestions+json": {
+                            "schema": _ref("OpenSearchSuggestions")}}},
+                    "400": BAD_REQUEST, "503": NO_INDEX}}},
+            "/api/articles/{id}": {"get": {
+                "summary": "One article, full text.",
+                "operationId": "article",
+                "parameters": [ARTICLE_ID, HIGHLIGHT],
+                "responses": {"200": _json("The article.", _ref("Article")),
+                              "400": BAD_REQUEST, "404": NOT_FOUND, "503": NO_INDEX}}},
+            "/api/articles/{id}/related": {"get": {
+                "summary": "Articles most like this one (by its distinctive words), best "
+                           "first.",
+                "operationId": "related",
+                "parameters": [ARTICLE_ID,
+                               _param("limit", "How many articles at most.",
+                                      {"type": "integer", "minimum": 1,
+                                       "maximum": RELATED_LIMIT[1],
+                                       "default": RELATED_LIMIT[0]})],
+                "responses": {"200": {**_json("Related articles.", _ref("Related")),
+                                      "links": HIT_LINKS},
+                              "400": BAD_REQUEST, "404": NOT_FOUND, "503": NO_INDEX}}},
+            "/api/openapi.json": {"get": {
+                "summary": "This document.", "operationId": "openapi",
+                "responses": {"200": _json("OpenAPI 3 document.", {"type": "object"})}}},
+            "/healthz": {"get": {
+                "summary": "Liveness and index size, for monitors.", "operationId": "health",
+                "responses": {"200": _json("Serving.", _ref("Health"), cors=False),
+                              "503": _error("No usable index.", cors=False)}}},
+            "/search.atom": {"get": {
+                "summary": f"Atom feed of the {FEED_ENTRIES} newest matching articles: a "
+                           "saved query as an alert in a feed reader.",
+                "operationId": "feed",
+                "parameters": [QUERY, *FILTERS],
+                "responses": {
+                    "200": {"description": "Atom 1.0 feed.", "content": {
+                        "application/atom+xml": {"schema": {"type": "string"}}}},
+                    "400": _html("A malformed query; the page says what to change."),
+                    "503": _html("No usable index.")}}},
+            "/opensearch.xml": {"get": {
+                "summary": "OpenSearch description, so browsers can add searchsvc as a "
+                           "search engine.",
+                "operationId": "opensearch",
+                "responses": {"200": {"description": "OpenSearch 1.1 description.", "content": {
+                    "application/opensearchdescription+xml": {"schema": {"type": "string"}}}}}}},
+            "/": {"get": {"summary": "The home page (HTML): a search box and the syntax.",
+                          "operationId": "homePage",
+                          "responses": {"200": _html("Home page.")}}},
+            "/search": {"get": {
+                "summary": "The results page (HTML).", "operationId": "searchPage",
+                "parameters": [QUERY, *FILTERS, SORT, *PAGING],
+                "responses": {"200": _html("Results page."),
+                              "400": _html("The query cannot be run; the page explains the "
+                                           "syntax."),
+                              "503": _html("No usable index.")}}},
+            "/articles/{id}": {"get": {
+                "summary": "The article page (HTML) with related articles.",
+                "operationId": "articlePage",
+                "parameters": [ARTICLE_ID, HIGHLIGHT],
+                "responses": {"200": _html("Article page."), "400": _html("Bad parameter."),
+                              "404": _html("No such article."),
+                              "503": _html("No usable index.")}}},
+        },
+        "components": {"schemas": SCHEMAS},
+    }
