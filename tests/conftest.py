@@ -105,3 +105,21 @@ def server(seeds_dir, index_dir):
     live = LiveServer(index_dir, seeds_dir)
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="session")
+def newsroom_index(tmp_path_factory) -> Path:
+    """An index of tests/data/newsroom: 15 articles from 7 sources in 4 languages over 9
+    months, one story filed twice (a near-duplicate)."""
+    seeds = tmp_path_factory.mktemp("newsroom") / "seeds"
+    shutil.copytree(DATA / "newsroom", seeds)
+    update_index(seeds.parent / "index", [seeds], progress=False)
+    return seeds.parent / "index"
+
+
+@pytest.fixture(scope="session")
+def newsroom(newsroom_index):
+    """`searchsvc serve` over the newsroom index, for the site, feed and browser tests."""
+    live = LiveServer(newsroom_index, newsroom_index.parent / "seeds")
+    yield live
+    live.stop()
