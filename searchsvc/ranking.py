@@ -85,5 +85,5 @@ def words_first(results, words: list[set]) -> None:
     results.top_n = sorted(results.top_n, key=lambda item: (-held(item[1]), -item[0], item[1]))
 
 
-WORD = re.compile(r"\w+(?:\.?\w+)*")
+WORD = re.compile(r"\w+(?:\.\w+)*")  # not \.?\w+: that backtracks exponentially
 """A word as the analyzers split words (`u.s` is one)."""

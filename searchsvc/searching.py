@@ -27,6 +27,8 @@ MAX_PER_PAGE = 100
 MAX_RESULT_WINDOW = 10_000
 MIN_PREFIX_CHARS = 2
 MAX_EXPANSIONS = 1000
+MAX_CLAUSES = 100
+MAX_FUZZY_EDITS = 2
 SNIPPET_CHARS = 240
 SORTS = ("relevance", "newest", "oldest")
 FACETS = {"source": "source_name", "language": "language", "month": "month"}
@@ -355,6 +357,7 @@ class SearchIndex:
             parsed = context.parser.parse(text)
         except Exception as exc:  # the parser raises assorted types on odd input
             raise QueryError(f"the query cannot be understood: {exc}") from None
+        _check_clauses(parsed, len(context.text_fields))
         reader = context.searcher.reader()
         parsed = _stem_fuzzy_terms(_exclusions(parsed), reader)
         _check_expansions(parsed, reader)
@@ -396,10 +399,13 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
     """Whoosh matches fuzzy words against the unstemmed spelling list but looks them up in the
     stemmed field, so they never match; expand them to surface words here, then stem each."""
     if isinstance(parsed, query.FuzzyTerm):
+        if parsed.maxdist > MAX_FUZZY_EDITS:
+            raise QueryError(f"{parsed.text!r}~{parsed.maxdist} allows too many differences; "
+                             f"the limit is ~{MAX_FUZZY_EDITS}")
         field = build_schema()[parsed.fieldname]
         words = itertools.islice(reader.terms_within(_spelling(parsed.fieldname),
-                                                     parsed.text.lower(),
-                                                     parsed.maxdist, parsed.prefixlength),
+                                                     parsed.text.lower(), parsed.maxdist,
+                                                     min(parsed.prefixlength, len(parsed.text))),
                                  MAX_EXPANSIONS + 1)
         stems = sorted({stem for word in words for stem in field.process_text(word, mode="query")})
         if len(stems) > MAX_EXPANSIONS:
@@ -410,6 +416,15 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
     if parsed.is_leaf():
         return parsed
     return parsed.apply(lambda child: _stem_fuzzy_terms(child, reader))
+
+
+def _check_clauses(parsed: query.Query, fields: int) -> None:
+    """Refuse queries with more than MAX_CLAUSES terms (each plain word is searched in every
+    text field, so a word counts once however many fields it is looked up in)."""
+    leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
+    terms = math.ceil(leaves / max(fields, 1))
+    if terms > MAX_CLAUSES:
+        raise QueryError(f"the query has {terms} terms; the limit is {MAX_CLAUSES}")
 
 
 def _check_expansions(parsed: query.Query, reader) -> None:

@@ -5,11 +5,12 @@ import site
 import sys
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..searching import SearchIndex
-from . import api, errors, feeds, pages
+from . import api, errors, feeds, pages, ratelimit
 
 MAX_REQUEST_BYTES = 64 * 1024
 SECURITY_HEADERS = {
@@ -41,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(
         INDEX_DIR=os.environ.get("SEARCHSVC_INDEX", "index"),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        RATE_LIMIT=os.environ.get("SEARCHSVC_RATE_LIMIT"),
     )
     if test_config:
         app.config.update(test_config)
@@ -49,6 +51,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     errors.register(app)
+    ratelimit.init_app(app)
+
+    @app.before_request
+    def refuse_large_bodies():
+        """Werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body, and none does:
+        refuse an oversized body up front rather than let it be read and thrown away."""
+        if (request.content_length or 0) > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge(f"the request body is larger than the limit of "
+                                        f"{app.config['MAX_CONTENT_LENGTH']:,} bytes")
 
     @app.after_request
     def security_headers(response):
