@@ -21,5 +21,10 @@ class IndexMissing(SearchsvcError):
     """Raised when there is no usable index at the configured path."""
 
 
+class IndexWriteError(SearchsvcError):
+    """Raised when a new index generation cannot be written (a full disk, say); the index in
+    use is left as it was."""
+
+
 class IndexBusy(SearchsvcError):
     """Raised when another indexing run holds the index lock."""
