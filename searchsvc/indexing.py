@@ -24,11 +24,11 @@ from whoosh.index import Index
 from .articles import Article, Problem, SourceFile, find_files, read_file
 from .errors import ArticleError, IndexBusy, IndexMissing
 from .schema import build_schema, dupkey, file_signature_term, text_fields
+from .writing import ArticleWriter, FileResult, write_files
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
 GENERATION_PREFIX = "gen-"
-WRITER_MEMORY_MB = 256
 
 
 class IndexStore:
@@ -176,12 +176,18 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
         try:
             ix = (whoosh_index.open_dir(str(generation), schema=build_schema()) if current
                   else whoosh_index.create_in(str(generation), build_schema()))
-            writer = ix.writer(limitmb=WRITER_MEMORY_MB)
+            writer = ArticleWriter(ix)
             try:
                 for path in gone:
                     report.articles_removed += writer.delete_by_term("file", path)
                     report.files_removed += 1
-                _write_files(writer, todo, known, report, progress)
+                bar = _progress_bar(sum(_size(f.path) for f in todo), progress)
+                try:
+                    results = write_files(writer, todo, _add_file, bar.update)
+                finally:
+                    bar.close()
+                for result in results:
+                    _count(writer, result, known, report)
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -198,36 +204,37 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
     return report
 
 
-def _write_files(writer, todo: list[SourceFile], known: dict[str, str], report: IndexReport,
-                 progress: bool | None) -> None:
-    seen_ids: set[str] = set()
-    bar = _progress_bar(sum(_size(f.path) for f in todo), progress)
+def _add_file(writer, source: SourceFile, seen_ids: set[str]) -> FileResult:
+    """Read one file and add its articles (run by a writer process when there are many)."""
     try:
-        for source in todo:
-            try:
-                items = list(read_file(source))
-            except ArticleError as exc:
-                # The old articles of a file that became unreadable stay until it is readable.
-                report.skipped.append(Problem(source.path, str(exc)))
-                bar.update(_size(source.path))
-                continue
-            if source.path in known:
-                report.articles_removed += writer.delete_by_term("file", source.path)
-                report.files_changed += 1
-            else:
-                report.files_added += 1
-            for item in items:
-                if isinstance(item, Problem):
-                    report.skipped.append(item)
-                elif item.id in seen_ids:
-                    report.skipped.append(Problem(item.path, f"duplicate article id {item.id}"))
-                else:
-                    seen_ids.add(item.id)
-                    writer.add_document(**document(item, source))
-                    report.articles_indexed += 1
-            bar.update(_size(source.path))
-    finally:
-        bar.close()
+        items = list(read_file(source))
+    except ArticleError as exc:
+        return FileResult(source.path, readable=False, problems=[Problem(source.path, str(exc))])
+    result = FileResult(source.path)
+    for item in items:
+        if isinstance(item, Problem):
+            result.problems.append(item)
+        elif item.id in seen_ids:
+            result.problems.append(Problem(item.path, f"duplicate article id {item.id}"))
+        else:
+            seen_ids.add(item.id)
+            writer.add_document(**document(item, source))
+            result.indexed += 1
+    return result
+
+
+def _count(writer, result: FileResult, known: dict[str, str], report: IndexReport) -> None:
+    """Add one file's result to the report; a changed file's old articles go now, unless it
+    became unreadable: then they stay until it is readable again."""
+    report.skipped += result.problems
+    if not result.readable:
+        return
+    if result.path in known:
+        report.articles_removed += writer.delete_by_term("file", result.path)
+        report.files_changed += 1
+    else:
+        report.files_added += 1
+    report.articles_indexed += result.indexed
 
 
 def document(article: Article, source: SourceFile) -> dict:

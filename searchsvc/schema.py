@@ -10,10 +10,9 @@ import re
 from functools import lru_cache
 
 from whoosh import fields
-from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter,
-                             StopFilter)
-from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
-from whoosh.support.charset import accent_map
+from whoosh.lang import has_stemmer, has_stopwords
+
+from .analysis import NewsAnalyzer, NewsText
 
 DEFAULT_LANGUAGE = "en"
 GENERIC = "xx"
@@ -25,12 +24,8 @@ DUPKEY_LEAD_WORDS = 50
 def analyzer_for(language: str):
     """Tokenise, lowercase, drop stop words, stem, then fold accents (after stemming, so the
     stemmer sees real letters and queries with or without accents meet the same terms)."""
-    chain = RegexTokenizer() | LowercaseFilter()
-    if language != GENERIC and has_stopwords(language):
-        chain = chain | StopFilter(stoplist=stopwords_for_language(language), minsize=1)
-    if language != GENERIC and has_stemmer(language):
-        chain = chain | StemFilter(stemfn=stemmer_for_language(language), cachesize=100_000)
-    return chain | CharsetFilter(accent_map)
+    return NewsAnalyzer(language, stopwords=language != GENERIC and has_stopwords(language),
+                        stemming=language != GENERIC and has_stemmer(language))
 
 
 def analysis_language(language: str | None) -> str:
@@ -69,9 +64,9 @@ def build_schema() -> fields.Schema:
     for lang in (*STEMMED_LANGUAGES, GENERIC):
         title, body = text_fields(lang)
         analyzer = analyzer_for(lang)
-        schema.add(title, fields.TEXT(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST,
-                                      spelling=True))
-        schema.add(body, fields.TEXT(analyzer=analyzer, stored=True, chars=True, spelling=True))
+        schema.add(title, NewsText(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST,
+                                   spelling=True))
+        schema.add(body, NewsText(analyzer=analyzer, stored=True, chars=True, spelling=True))
     return schema
 
 

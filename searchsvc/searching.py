@@ -17,6 +17,7 @@ from whoosh import classify, highlight, qparser, query
 from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 
+from .caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from .errors import ArticleNotFound, QueryError
 from .indexing import IndexStore
 from .ranking import TITLE_WEIGHT, WORD, InExpC2, keyword_words, words_first
@@ -188,8 +189,11 @@ class _Context:
     def column(self, fieldname: str) -> list:
         """A sortable field's value for every document number, read once per generation so
         collapsing and facet counting cost a list lookup per matching document."""
-        return self.generation.get(("column", fieldname), lambda: list(
-            self.searcher.reader().column_reader(fieldname)))
+        # Segment by segment: Whoosh's multi-segment column reader leaves out the segments
+        # that lack the column (no article there had a date, say), shifting all that follow.
+        return self.generation.get(("column", fieldname), lambda: [
+            value for reader, _ in self.searcher.reader().leaf_readers()
+            for value in reader.column_reader(fieldname)])
 
     @property
     def vocabulary(self) -> "_Vocabulary":
@@ -203,7 +207,8 @@ class _Context:
             spelling = _spelling(name)
             if spelling in indexed:
                 for word, info in reader.iter_field(spelling):
-                    frequencies[word.decode("utf-8")] += info.doc_frequency()
+                    # articles holding the word (searchsvc.writing: one posting per word)
+                    frequencies[word.decode("utf-8")] += int(info.weight())
         return _Vocabulary(frequencies)
 
 
@@ -227,8 +232,9 @@ class SearchIndex:
     """Searches one index folder; safe to share between threads (one Searcher per thread),
     and it switches to a new index generation as soon as one is published."""
 
-    def __init__(self, index_dir):
+    def __init__(self, index_dir, cache_entries: int = RESULTS_CACHE_ENTRIES):
         self.store = IndexStore(index_dir)
+        self.cache = ResultsCache(cache_entries)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._generation = _Generation("")
@@ -259,6 +265,9 @@ class SearchIndex:
         request = request.validated()
         started = time.perf_counter()
         context = self._context()
+        cached = self.cache.get(context.version, request)
+        if cached is not None:
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
         searcher = context.searcher
         parsed = self._parse(context, request.q)
         sortedby, reverse = {"relevance": (None, False), "newest": ("date", True),
@@ -279,10 +288,12 @@ class SearchIndex:
         docnums = [results.docnum(position) for position, _ in listed]
         facets = {name: _facet_counts(context.column(column), docnums)
                   for name, column in FACETS.items()}
-        return Results(request=request, total=len(listed), hits=hits,
-                       took_ms=(time.perf_counter() - started) * 1000, facets=facets,
-                       suggestion=_suggestion(context, request.q),
-                       total_articles=results.scored_length())
+        found = Results(request=request, total=len(listed), hits=hits,
+                        took_ms=(time.perf_counter() - started) * 1000, facets=facets,
+                        suggestion=_suggestion(context, request.q),
+                        total_articles=results.scored_length())
+        self.cache.put(context.version, request, found)
+        return found
 
     def article(self, article_id: str, q: str | None = None) -> StoredArticle:
         """The article with its paragraphs as HTML, the words of query `q` marked."""
@@ -601,7 +612,7 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 def _closest_word(reader, spelling_fields: list[str], word: str) -> str | None:
     """The most frequent indexed word at the smallest edit distance (1, then 2) from `word`."""
     for distance in (1, 2):
-        candidates = {(reader.doc_frequency(f, w), w) for f in spelling_fields
+        candidates = {(reader.frequency(f, w), w) for f in spelling_fields
                       for w in reader.terms_within(f, word, distance, prefix=1) if w != word}
         if candidates:
             return max(candidates)[1]

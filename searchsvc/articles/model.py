@@ -9,7 +9,6 @@ from .language import detect_language, normalize_language
 
 HEADLINE_CHARS = 90
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’”»)]*\s+(?=[A-ZА-ЯЁ0-9\"'“«])")
-_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,8 @@ def make_article(*, id: str, path: str, body: str, title: str | None = None, dat
 
 def clean_line(text: str) -> str:
     """Collapse all runs of whitespace (no-break spaces included) into single spaces."""
-    return " ".join(_SPACES.sub(" ", str(text)).split())
+    # split() splits at every Unicode space (no-break ones too) but the zero-width one.
+    return " ".join(str(text).replace("\u200b", " ").split())
 
 
 def clean_paragraphs(text: str) -> str:
