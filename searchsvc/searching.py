@@ -20,7 +20,8 @@ from whoosh.support.charset import accent_map
 from .caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from .errors import ArticleNotFound, QueryError
 from .indexing import IndexStore
-from .ranking import TITLE_WEIGHT, WORD, InExpC2, keyword_words, words_first
+from .ranking import (TITLE_WEIGHT, WORD, InExpC2, keyword_words, proximity_bonus,
+                      words_first)
 from .schema import all_text_fields, build_schema, text_fields
 
 MAX_QUERY_CHARS = 1000
@@ -278,6 +279,7 @@ class SearchIndex:
         except ValueError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
         if request.sort == "relevance":
+            proximity_bonus(results, parsed)
             words = keyword_words(parsed, request.q, context.text_fields)
             if words:
                 words_first(results, words)

@@ -105,6 +105,19 @@ def test_two_word_query_ranks_articles_with_both_words_first(index):
                                                     "news/food_prices.txt"}
 
 
+def test_words_found_together_rank_above_words_found_apart(index):
+    results = search(index, "interest rates")
+    assert [hit.id for hit in results.hits] == ["news/rates_together.txt",
+                                                "news/rates_apart.txt"]
+
+
+def test_sentence_query_finds_the_article_about_it(index):
+    results = search(index, "what happened to the heating of homes near the Svartsengi "
+                            "geothermal plant during the eruption")
+    assert results.hits[0].id == "news/volcano_lava.txt"
+    assert results.total >= 2  # words are not all required: the other volcano story too
+
+
 def test_did_you_mean_corrects_a_misspelled_word_from_the_index(index):
     results = search(index, "cosmonout")
     assert results.total == 0
