@@ -32,6 +32,7 @@ MAX_EXPANSIONS = 1000
 MAX_CLAUSES = 100
 MAX_FUZZY_EDITS = 2
 SNIPPET_CHARS = 240
+SNIPPET_PASSAGES = 2
 SORTS = ("relevance", "newest", "oldest")
 FACETS = {"source": "source_name", "language": "language", "month": "month"}
 MAX_SUGGESTIONS = 20
@@ -565,9 +566,16 @@ def _snippet(text: str, words: set[str], analyzer) -> str:
     fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70,
                                               autotrim=True)
     fragmenter.charlimit = None
-    fragments = highlight.top_fragments(fragmenter.fragment_matches(text, matches), 2,
-                                        highlight.BasicFragmentScorer(), highlight.FIRST)
-    return MarkFormatter()(text, fragments)
+    # Fragments around nearby matches overlap: merge them, or the snippet would repeat text.
+    merged: list[highlight.Fragment] = []
+    for fragment in sorted(fragmenter.fragment_matches(text, matches), key=lambda f: f.startchar):
+        if merged and fragment.startchar < merged[-1].endchar:
+            last = merged.pop()
+            fragment = highlight.Fragment(text, last.matches + fragment.matches,
+                                          last.startchar, max(last.endchar, fragment.endchar))
+        merged.append(fragment)
+    chosen = sorted(merged, key=highlight.BasicFragmentScorer(), reverse=True)[:SNIPPET_PASSAGES]
+    return MarkFormatter()(text, sorted(chosen, key=lambda f: f.startchar))
 
 
 def _highlight_title(hit, fieldname: str, title: str) -> str:

@@ -244,3 +244,17 @@ def test_reuters_related_and_suggestions(reuters):
     assert len(related) == 5
     assert sum("OPEC" in hit.title or "OIL" in hit.title for hit in related) >= 3
     assert "subroto" in reuters.suggest("subr")
+
+
+def test_snippet_passages_never_repeat_text(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    shutil.copy(DATA / "newsroom" / "grain-exports-rise.txt", folder)
+    update_index(tmp_path / "index", [folder], progress=False)
+    (hit,) = search(SearchIndex(tmp_path / "index"), "harbour").hits
+    passages = [p.replace("<mark>", "").replace("</mark>", "").strip(" …")
+                for p in hit.snippet.split(" … ")]
+    assert hit.snippet.count("<mark>harbour</mark>") == 2
+    words = " ".join(passages).split()
+    trigrams = list(zip(words, words[1:], words[2:]))
+    assert len(trigrams) == len(set(trigrams))  # no run of three words shown twice
