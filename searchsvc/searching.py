@@ -566,13 +566,20 @@ def _snippet(text: str, words: set[str], analyzer) -> str:
     fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70,
                                               autotrim=True)
     fragmenter.charlimit = None
-    # Fragments around nearby matches overlap: merge them, or the snippet would repeat text.
+    # Fragments around nearby matches overlap: merge them (up to two snippet lengths) or cut
+    # the later one where the earlier ends, or the snippet would show the same words twice.
     merged: list[highlight.Fragment] = []
     for fragment in sorted(fragmenter.fragment_matches(text, matches), key=lambda f: f.startchar):
         if merged and fragment.startchar < merged[-1].endchar:
-            last = merged.pop()
-            fragment = highlight.Fragment(text, last.matches + fragment.matches,
-                                          last.startchar, max(last.endchar, fragment.endchar))
+            last = merged[-1]
+            if fragment.endchar - last.startchar <= 2 * SNIPPET_CHARS:
+                merged[-1] = highlight.Fragment(text, last.matches + fragment.matches,
+                                                last.startchar, max(last.endchar, fragment.endchar))
+                continue
+            later = [m for m in fragment.matches if m.startchar >= last.endchar]
+            if not later:
+                continue
+            fragment = highlight.Fragment(text, later, last.endchar, fragment.endchar)
         merged.append(fragment)
     chosen = sorted(merged, key=highlight.BasicFragmentScorer(), reverse=True)[:SNIPPET_PASSAGES]
     return MarkFormatter()(text, sorted(chosen, key=lambda f: f.startchar))

@@ -3,6 +3,7 @@ of one story, routine stories that reuse a headline, a volcano story told twice,
 articles), and the shared Reuters and TIME collections where this machine has them."""
 
 import datetime as dt
+import re
 import shutil
 from pathlib import Path
 
@@ -258,3 +259,17 @@ def test_snippet_passages_never_repeat_text(tmp_path):
     words = " ".join(passages).split()
     trigrams = list(zip(words, words[1:], words[2:]))
     assert len(trigrams) == len(set(trigrams))  # no run of three words shown twice
+
+
+def test_snippets_stay_short_when_a_word_is_everywhere(tmp_path):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    sentences = [f"The harbour authority reported event number {n} near the pier." for n in range(60)]
+    (folder / "long.txt").write_text("Harbour log\n\n" + " ".join(sentences) + "\n")
+    update_index(tmp_path / "index", [folder], progress=False)
+    (hit,) = search(SearchIndex(tmp_path / "index"), "harbour").hits
+    text = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<mark>harbour</mark>" in hit.snippet
+    assert len(text) <= 4 * 240
+    numbers = re.findall(r"number (\d+) near", text)
+    assert numbers and len(numbers) == len(set(numbers))  # no sentence shown twice
