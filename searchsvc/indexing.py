@@ -22,7 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 
 from .articles import Article, Problem, SourceFile, find_files, read_file
-from .errors import ArticleError, IndexBusy, IndexMissing
+from .errors import ArticleError, IndexBusy, IndexMissing, IndexWriteError
 from .schema import build_schema, dupkey, file_signature_term, text_fields
 from .writing import ArticleWriter, FileResult, write_files
 
@@ -51,7 +51,9 @@ class IndexStore:
         if generation is None:
             raise IndexMissing(f"no index at {self.root}: run `searchsvc index` to build it")
         try:
-            return whoosh_index.open_dir(str(generation), schema=build_schema())
+            index = whoosh_index.open_dir(str(generation), schema=build_schema())
+            index.reader().close()  # opens every segment: a damaged one fails here, not mid-search
+            return index
         except Exception as exc:  # Whoosh raises many types for damaged files
             raise IndexMissing(f"the index at {generation} cannot be opened ({exc}); "
                                "run `searchsvc index --rebuild` to rebuild it") from None
@@ -82,8 +84,10 @@ class IndexStore:
                                 "wait for it to finish or pass --wait") from None
             handle.seek(0)
             handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
+            try:
+                os.pwrite(handle.fileno(), f"pid {os.getpid()}".encode(), 0)
+            except OSError:
+                pass  # a full disk; the run reports it when it writes the index
             try:
                 yield
             finally:
@@ -162,7 +166,11 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
     with store.lock(wait=wait):
         files = find_files(roots, excludes)
         current = None if rebuild else store.current()
-        known = _indexed_files(whoosh_index.open_dir(str(current))) if current else {}
+        try:
+            known = _indexed_files(whoosh_index.open_dir(str(current))) if current else {}
+        except Exception as exc:  # Whoosh raises many types for damaged files
+            raise IndexMissing(f"the index at {current} cannot be read ({exc}); "
+                               "run `searchsvc index --rebuild` to rebuild it") from None
         on_disk = {f.path for f in files}
         gone = [p for p in known if p not in on_disk and _under(p, roots)]
         todo = [f for f in files if known.get(f.path) != f.signature]
@@ -195,8 +203,12 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
             report.articles_total = ix.doc_count()
             ix.close()
             store.switch_to(generation)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(generation, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise IndexWriteError(f"cannot write the new index in {store.root} "
+                                      f"({exc.strerror or exc}); the index in use is "
+                                      "unchanged") from exc
             raise
         store.remove_stale()
         report.generation = generation.name

@@ -1,10 +1,14 @@
 """Run the app under gunicorn: worker processes for both cores, threads for slow clients."""
 
 import os
+import socket
+import struct
 
 from gunicorn.app.base import BaseApplication
 
 from .web import create_app
+
+CLIENT_READ_TIMEOUT = 5  # seconds a client may go silent mid-request before it is dropped
 
 
 class _Gunicorn(BaseApplication):
@@ -34,8 +38,19 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
         "keepalive": 5,
         "limit_request_line": 8190,
         "limit_request_fields": 100,
+        "when_ready": _drop_stalled_clients,
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",
     }
     _Gunicorn(options, {"INDEX_DIR": index_dir}).run()
+
+
+def _drop_stalled_clients(arbiter) -> None:
+    """gthread hands a connection to a thread once its first bytes arrive, and the thread then
+    waits for the rest without a limit: a few clients that stop mid-request would hold every
+    thread. A receive timeout on the listening sockets, inherited by each accepted one, makes
+    such a read fail after CLIENT_READ_TIMEOUT seconds and the connection close."""
+    timeout = struct.pack("ll", CLIENT_READ_TIMEOUT, 0)
+    for listener in arbiter.LISTENERS:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeout)

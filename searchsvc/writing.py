@@ -12,12 +12,14 @@ many terms with a single posting (`ArticleCodec` keeps those in the term table).
 
 from __future__ import annotations
 
+import ctypes
 import heapq
 import multiprocessing
 import os
 import pickle
 import queue
 import random
+import signal
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -318,6 +320,7 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
 def _worker(where: tuple, share: list[tuple[int, SourceFile]], add_file: AddFile,
             messages) -> None:
     """Write one share of the files into a new segment of the index (folder, name, schema)."""
+    _die_with_parent()
     random.seed()  # forked workers would otherwise draw the same segment names
     folder, indexname, schema = where
     number = share[0][0]
@@ -336,6 +339,19 @@ def _worker(where: tuple, share: list[tuple[int, SourceFile]], add_file: AddFile
         except Exception:
             error = RuntimeError(f"{type(error).__name__}: {error}")
         messages.put(("error", error, traceback.format_exc()))
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when the run that started it dies: a run killed with
+    SIGKILL would otherwise leave workers writing on, holding the run's lock (inherited with
+    the fork), and the next run would be refused as busy."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: workers finish their share, then exit
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:  # it died before the line above
+        os._exit(1)
 
 
 def _size(path: str) -> int:
