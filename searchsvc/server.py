@@ -39,6 +39,7 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "when_ready": _drop_stalled_clients,
+        "control_socket_disable": True,  # gunicorn's control socket could stop the server
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",

@@ -132,3 +132,15 @@ def test_rate_limit_over_http_counts_the_peer_not_its_headers(seeds_dir, index_d
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
     report_figure(pytestconfig, "rate limit over HTTP: 20 of 30 requests served, 10 refused "
                                 "with 429 (spoofed X-Forwarded-For ignored)")
+
+
+def test_server_opens_no_control_socket(seeds_dir, index_dir, tmp_path, monkeypatch):
+    """gunicorn (25.1+) would open a control socket that can stop or reload the server."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    live = LiveServer(index_dir, seeds_dir, workers=1)
+    try:
+        assert live.get("/healthz").status_code == 200
+        assert list(tmp_path.rglob("*.ctl")) == []
+    finally:
+        live.stop()
