@@ -28,6 +28,9 @@ BAD_URLS = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", " javascript:alert(1)"
 FORMULAS = ['=HYPERLINK("https://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)",
             "-2+3+cmd|' /C calc'!A0"]
 PROBES = ("textprobe", "jsonprobe", "htmlprobe")
+# Article ids are file names (and JSON ids): these become ids that pages put in links.
+HOSTILE_NAMES = ['"><img src=x onerror=alert(1)>.txt', "javascript:alert(1).txt",
+                 "' onmouseover='alert(1).txt", "<script>alert(1)<\\script>.txt"]
 FILLER = ("The harbour authority said shipments of grain resumed after the storm, and officials "
           "expect the port to return to its usual traffic within a week. Dockworkers welcomed "
           "the decision, which followed three days of talks with the shipping companies.")
@@ -84,7 +87,11 @@ def xss_site(tmp_path_factory):
     for number, vector in enumerate(VECTORS):
         write_text_seed(seeds, number, vector)
         (seeds / f"page-{number:03d}.html").write_text(html_page(number, vector))
+    for number, name in enumerate(HOSTILE_NAMES):
+        (seeds / name).write_text(seed_text(f"Hostile name {number}", f"textprobe {FILLER}"))
     records = [json_record(n, v) for n, v in enumerate(VECTORS)]
+    records += [{"id": vector, "title": f"Hostile id {n}", "body": f"jsonprobe {FILLER}"}
+                for n, vector in enumerate(VECTORS[:5])]
     records += [{"id": f"formula{n}", "title": formula, "body": f"jsonprobe formula {FILLER}",
                  "source": formula, "url": formula, "language": "en"}
                 for n, formula in enumerate(FORMULAS)]
@@ -197,7 +204,8 @@ def csv_problems(text: str) -> list[str]:
     problems = []
     for row in csv.reader(io.StringIO(text)):
         for cell in row:
-            if cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not re.fullmatch(r"-[\d.]+", cell)):
+            number = re.fullmatch(r"-[\d.]+", cell)
+            if cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not number):
                 problems.append(f"CSV cell a spreadsheet would run: {cell!r}")
     return problems
 
@@ -265,7 +273,8 @@ def test_every_format_indexed_every_vector(xss_site, xss_client):
 def test_no_vector_reaches_any_response_unescaped(xss_client, pytestconfig):
     ids = sorted({hit["id"] for probe in PROBES + ("formula",) for hit in xss_client.get(
         "/api/search", query_string={"q": probe, "per_page": 100}).get_json()["hits"]})
-    assert len(ids) >= 3 * len(VECTORS)
+    assert len(ids) >= 3 * len(VECTORS) + len(HOSTILE_NAMES) + 5
+    assert {f"seeds/{name}" for name in HOSTILE_NAMES} <= set(ids)
     checked = 0
     failures = []
     for route in app_routes():
@@ -277,8 +286,8 @@ def test_no_vector_reaches_any_response_unescaped(xss_client, pytestconfig):
     assert not failures, "\n".join(failures[:40])
     report_figure(pytestconfig, f"XSS vectors tried: {len(VECTORS)} vectors + {len(BAD_URLS)} "
                                 f"script URLs + {len(FORMULAS)} spreadsheet formulas, in titles, "
-                                f"bodies, sources and URLs of {len(ids)} text, JSON and HTML "
-                                f"articles and in queries; {checked:,} responses checked, "
+                                f"bodies, sources, URLs and ids of {len(ids)} text, JSON and "
+                                f"HTML articles and in queries; {checked:,} responses checked, "
                                 "0 unescaped")
 
 
@@ -303,7 +312,8 @@ def test_javascript_urls_are_never_links(xss_client):
 
 def test_error_pages_escape_what_they_echo(xss_client):
     for vector in VECTORS:
-        for path in ("/articles/" + quote(vector, safe=""), "/api/articles/" + quote(vector, safe=""),
+        quoted = quote(vector, safe="")
+        for path in ("/articles/" + quoted, "/api/articles/" + quoted,
                      "/search?q=" + quote(vector) + "&page=" + quote(vector)):
             response = xss_client.get(path)
             assert 400 <= response.status_code < 500
