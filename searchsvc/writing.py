@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import ctypes
 import heapq
+import itertools
 import multiprocessing
+import operator
 import os
 import pickle
 import queue
@@ -25,8 +27,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
+from whoosh import fields, index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
 from whoosh.matching import ListMatcher
 from whoosh.writing import PostingPool, SegmentWriter
 
@@ -41,6 +43,10 @@ COMPRESSION = 1
 MIN_COMPRESSED_POSTINGS = 8
 # Terms with fewer postings than this keep them in the term table, no posting block.
 INLINE_POSTINGS = 2
+# Memory of one queued posting, as Whoosh's PostingPool reckons it for a short word.
+POSTING_BYTES = 200
+# Values of the non-text fields whose postings a writer remembers.
+RECURRING_VALUES = 10_000
 # Below this many bytes of files one process is quicker than starting writer processes.
 PARALLEL_MIN_BYTES = 2 * 2**20
 # Writer processes for larger runs; None: one per core.
@@ -77,6 +83,9 @@ class ArticleCodec(W3Codec):
     def __init__(self):
         super().__init__(compression=COMPRESSION, inlinelimit=INLINE_POSTINGS)
 
+    def field_writer(self, storage, segment):
+        return _FieldWriter(self, storage, segment)
+
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
                                compression=self._compression, inlinelimit=self._inlinelimit)
@@ -89,10 +98,55 @@ class ArticleCodec(W3Codec):
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
+class _FieldWriter(W3FieldWriter):
+    """Hands each term's postings to the postings writer in one call; Whoosh's loop makes
+    three calls and four type checks per posting."""
+
+    def add_postings(self, schema, lengths, items):
+        for fieldname, postings in itertools.groupby(items, key=_FIELDNAME):
+            self.start_field(fieldname, schema[fieldname])
+            field_lengths = lengths.field_lengths(fieldname) if lengths else None
+            for btext, term_postings in itertools.groupby(postings, key=_TERM):
+                self.start_term(btext)
+                self._postwriter.add_postings(term_postings, field_lengths)
+                self.finish_term()
+            self.finish_field()
+
+
+_FIELDNAME = operator.itemgetter(0)
+_TERM = operator.itemgetter(1)
+
+
 class _PostingsWriter(W3PostingsWriter):
     def __init__(self, *args, compression: int, **kwargs):
         super().__init__(*args, compression=compression, **kwargs)
         self._level = compression
+
+    def add_postings(self, items, lengths: list | None) -> None:
+        """add_posting for each of one term's (field, term, docnum, weight, value) in turn;
+        `lengths` holds the field's length of every document (None: the field has none)."""
+        ids, weights, values = self._ids, self._weights, self._values
+        maxweight, minlength, maxlength = self._maxweight, self._minlength, self._maxlength
+        limit = self._blocklimit
+        for _, _, docnum, weight, value in items:
+            if len(ids) >= limit:
+                self._maxweight, self._minlength, self._maxlength = maxweight, minlength, maxlength
+                self._write_block()
+                ids, weights, values = self._ids, self._weights, self._values
+                maxweight, minlength, maxlength = self._maxweight, self._minlength, self._maxlength
+            ids.append(docnum)
+            weights.append(weight)
+            if weight > maxweight:
+                maxweight = weight
+            if value:
+                values.append(value)
+            length = lengths[docnum] if lengths else None
+            if length:
+                if minlength is None or length < minlength:
+                    minlength = length
+                if length > maxlength:
+                    maxlength = length
+        self._maxweight, self._minlength, self._maxlength = maxweight, minlength, maxlength
 
     def _write_block(self, last=False):
         self._compression = self._level if len(self._ids) >= MIN_COMPRESSED_POSTINGS else 0
@@ -103,8 +157,9 @@ class _PostingsWriter(W3PostingsWriter):
             return super().finish_postings()
         terminfo = self._terminfo
         terminfo.add_block(self)
-        values = (tuple(self._values) if len(self._values) == len(self._ids)
-                  else (b"",) * len(self._ids))
+        # as a posting block reads back: no values at all for formats of value size 0
+        values = ((None,) * len(self._ids) if self._format.fixed_value_size() == 0
+                  else self._values)
         terminfo.set_inlined(self._ids, self._weights, values)
         self._terminfo = None
         return terminfo
@@ -122,28 +177,41 @@ class _InlineMatcher(ListMatcher):
 
 class SpellingPool(PostingPool):
     """Counts the spelling postings (field `spell_body`, `spell_title`, ...) per word instead of
-    queueing one per document; each word becomes one posting whose weight is its count."""
+    queueing one per document; each word becomes one posting whose weight is its count. Takes
+    a document's postings of a field in one call (`add_field`)."""
 
     def __init__(self, tempstore, segment, limitmb: int, spelling_fields: set[str]):
         super().__init__(tempstore, segment, limitmb=limitmb)
         self._spelling_fields = spelling_fields
-        self._spelling: Counter = Counter()
+        self._spelling: dict[str, Counter] = {}
 
     def add(self, item):
         if item[0] in self._spelling_fields:
             self.fieldnames.add(item[0])
-            self._spelling[item[0], item[1]] += item[3]
+            words = self._spelling.setdefault(item[0], Counter())
+            words[item[1].decode("utf-8")] += item[3]
         else:
             super().add(item)
 
-    def add_spelling(self, fieldname: str, words) -> None:
-        """Count one document's spelling words (unique, as str) for `fieldname`."""
+    def add_field(self, fieldname: str, docnum: int, postings: list) -> None:
+        """One document's (term bytes, frequency, weight, value bytes) of one field; memory
+        is reckoned at POSTING_BYTES a posting instead of item by item."""
         self.fieldnames.add(fieldname)
-        self._spelling.update((fieldname, word.encode("utf-8")) for word in words)
+        self.current.extend([(fieldname, term, docnum, weight, value)
+                             for term, _, weight, value in postings])
+        self.currentsize += POSTING_BYTES * len(postings)
+        if self.currentsize > self.limit:
+            self.save()
+
+    def add_spelling(self, fieldname: str, words) -> None:
+        """Count one document's spelling words (unique) for `fieldname`."""
+        self.fieldnames.add(fieldname)
+        self._spelling.setdefault(fieldname, Counter()).update(words)
 
     def iter_postings(self):
-        words = ((name, word, 0, float(count), b"")
-                 for (name, word), count in sorted(self._spelling.items()))
+        words = ((name, word.encode("utf-8"), 0, float(count), b"")
+                 for name in sorted(self._spelling)
+                 for word, count in sorted(self._spelling[name].items()))  # UTF-8 keeps order
         return heapq.merge(super().iter_postings(), words)
 
 
@@ -156,15 +224,18 @@ class _FieldLengths:
         self._scorable = scorable
         self._lengths: dict[str, list[int]] = {}
 
-    def doc_field_length(self, docnum, fieldname, default=0):
+    def field_lengths(self, fieldname: str) -> list | None:
+        """The field's length in every document, by document number (None: it keeps none)."""
         lengths = self._lengths.get(fieldname)
-        if lengths is None:
-            if fieldname not in self._scorable:
-                return default
+        if lengths is None and fieldname in self._scorable:
             lengths = self._lengths[fieldname] = [
                 self._reader.doc_field_length(n, fieldname, 0)
                 for n in range(self._reader.doc_count_all())]
-        return lengths[docnum] if docnum < len(lengths) else default
+        return lengths
+
+    def doc_field_length(self, docnum, fieldname, default=0):
+        lengths = self.field_lengths(fieldname)
+        return lengths[docnum] if lengths is not None and docnum < len(lengths) else default
 
     def close(self):
         self._reader.close()
@@ -182,6 +253,7 @@ class ArticleWriter(SegmentWriter):
                     if f.separate_spelling()}
         self.pool = SpellingPool(self._tempstorage, self.newsegment, limitmb, spelling)
         self._scorable = {name for name, f in schema.items() if f.scorable}
+        self._recurring: dict[tuple, list] = {}
         self.parts = []
 
     def add_document(self, **fields):
@@ -196,7 +268,7 @@ class ArticleWriter(SegmentWriter):
             return super().add_document(**fields)
         perdocwriter = self.perdocwriter
         docnum = self.docnum
-        add_post = self.pool.add
+        pool = self.pool
         perdocwriter.start_doc(docnum)
         try:
             for name in names:
@@ -206,14 +278,13 @@ class ArticleWriter(SegmentWriter):
                 field = schema[name]
                 length = 0
                 if field.indexed:
-                    scorable = field.scorable
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        if scorable:
-                            length += freq
-                        add_post((name, tbytes, docnum, weight, vbytes))
+                    postings = self._postings(name, field, value)
+                    if field.scorable:
+                        length = sum(posting[1] for posting in postings)
+                    pool.add_field(name, docnum, postings)
                 if field.separate_spelling():
-                    self.pool.add_spelling(field.spelling_fieldname(name),
-                                           field.spellable_words(value))
+                    pool.add_spelling(field.spelling_fieldname(name),
+                                      field.spellable_words(value))
                 perdocwriter.add_field(name, field, value if field.stored else None, length)
                 column = field.column_type
                 if column:
@@ -224,6 +295,20 @@ class ArticleWriter(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _postings(self, name: str, field, value) -> list:
+        """field.index(value), remembered for the values that recur from one document to the
+        next (file, date, month, source, language): analysing them costs as much as a body."""
+        if isinstance(field, fields.TEXT):
+            return list(field.index(value))
+        key = (name, value)
+        postings = self._recurring.get(key)
+        if postings is None:
+            postings = list(field.index(value))
+            if len(self._recurring) >= RECURRING_VALUES:
+                self._recurring.clear()
+            self._recurring[key] = postings
+        return postings
 
     def per_document_reader(self):
         return _FieldLengths(super().per_document_reader(), self._scorable)

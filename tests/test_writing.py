@@ -1,6 +1,7 @@
 """Indexing in several writer processes gives the index one process gives: the same articles
 in the same order, the same answers, the same spelling counts, the same report."""
 
+import json
 import shutil
 
 import pytest
@@ -30,6 +31,10 @@ def library(tmp_path):
         (first / f"wire-{number:02}.txt").write_text(
             f"date 2024-03-{number % 28 + 1:02}\ntitle Harbour storm update {number}\n\n"
             f"Storm number {number} closed the harbour; the prime minister visited.\n\nWire\n")
+    (first / "dispatches.jsonl").write_text("".join(  # words in hundreds of articles
+        json.dumps({"id": f"d{number}", "title": f"Harbour dispatch {number}",
+                    "body": "Storm and harbour news. " * (number % 7 + 1)
+                    + f"Day {number} of the storm."}) + "\n" for number in range(400)))
     (first / "broken.txt").write_bytes(b"\x00\x01\x02 binary \x00")
     (first / "more.jsonl").write_text(
         '{"id": "a", "title": "Election reform", "body": "The election reform passed."}\n'
@@ -61,6 +66,28 @@ def answers(folder) -> list:
              index.search(SearchRequest(q, per_page=100)).hits] for q in QUERIES]
 
 
+def postings(folder) -> dict:
+    """Every posting but the spelling lists', with its block's statistics (what scoring and
+    skipping read), and every term's statistics."""
+    ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
+    found = {}
+    with ix.reader() as reader:
+        for fieldname, text in reader.all_terms():
+            if fieldname.startswith("spell_"):
+                continue
+            info = reader.term_info(fieldname, text)
+            matcher = reader.postings(fieldname, text)
+            listed = []
+            while matcher.is_active():
+                listed.append((matcher.id(), matcher.weight(), matcher.value(),
+                               matcher.block_max_weight(), matcher.block_min_length(),
+                               matcher.block_max_length()))
+                matcher.next()
+            found[fieldname, text] = (info.weight(), info.doc_frequency(), info.min_length(),
+                                      info.max_length(), info.max_weight(), listed)
+    return found
+
+
 def spelling(folder) -> dict:
     ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
     with ix.reader() as reader:
@@ -73,7 +100,7 @@ def test_several_writer_processes_build_the_index_one_process_builds(monkeypatch
     single = build(monkeypatch, library, tmp_path / "single", processes=1)
     parallel = build(monkeypatch, library, tmp_path / "parallel", processes=3)
 
-    assert len(list(IndexStore(tmp_path / "parallel").current().glob("*.seg"))) == 3
+    assert len(list(IndexStore(tmp_path / "parallel").current().glob("*.seg"))) > 1
     for report in (single, parallel):
         report.seconds, report.generation = 0, None
     assert parallel == single
@@ -105,6 +132,7 @@ def test_the_writer_builds_the_index_whooshs_own_writer_builds(monkeypatch, tmp_
     (plain / "CURRENT").write_text("gen-1\n")
 
     assert stored(tmp_path / "fast") == stored(plain)
+    assert postings(tmp_path / "fast") == postings(plain)
     assert answers(tmp_path / "fast") == answers(plain)
     assert spelling(tmp_path / "fast") == spelling(plain)
     fast, whoosh = SearchIndex(tmp_path / "fast"), SearchIndex(plain)
@@ -117,10 +145,10 @@ def test_the_writer_builds_the_index_whooshs_own_writer_builds(monkeypatch, tmp_
 def test_spelling_words_count_the_articles_holding_them(monkeypatch, tmp_path, library):
     build(monkeypatch, library, tmp_path / "index", processes=2)
     counts = spelling(tmp_path / "index")
-    # "harbour" is in the body of the 30 wire stories and of the harbour test article
+    # "harbour" is in the bodies of the wire stories, the dispatches and a test article
     holding = sum("harbour" in fields["body"].lower() for fields in stored(tmp_path / "index")
                   if "body" in fields)
-    assert counts["spell_body", b"harbour"] == holding > 30
+    assert counts["spell_body", b"harbour"] == holding > 400
 
 
 def test_a_failing_writer_process_fails_the_run_and_keeps_the_index(monkeypatch, tmp_path,
