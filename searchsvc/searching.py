@@ -31,6 +31,7 @@ MIN_PREFIX_CHARS = 2
 MAX_EXPANSIONS = 1000
 MAX_CLAUSES = 100
 MAX_FUZZY_EDITS = 2
+MAX_FUZZY_TERMS = 5
 SNIPPET_CHARS = 240
 SNIPPET_PASSAGES = 2
 SORTS = ("relevance", "newest", "oldest")
@@ -417,9 +418,13 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
             raise QueryError(f"{parsed.text!r}~{parsed.maxdist} allows too many differences; "
                              f"the limit is ~{MAX_FUZZY_EDITS}")
         field = build_schema()[parsed.fieldname]
-        words = itertools.islice(reader.terms_within(_spelling(parsed.fieldname),
-                                                     parsed.text.lower(), parsed.maxdist,
-                                                     min(parsed.prefixlength, len(parsed.text))),
+        spelling = _spelling(parsed.fieldname)
+        prefix = min(parsed.prefixlength, len(parsed.text))
+        # Segment by segment: each walks its word list with an automaton, where a reader of
+        # several segments compares the word with every word indexed (0.75 s on 2,225 articles).
+        words = itertools.islice((word for segment, _ in reader.leaf_readers()
+                                  for word in segment.terms_within(spelling, parsed.text.lower(),
+                                                                   parsed.maxdist, prefix)),
                                  MAX_EXPANSIONS + 1)
         stems = sorted({stem for word in words for stem in field.process_text(word, mode="query")})
         if len(stems) > MAX_EXPANSIONS:
@@ -433,12 +438,15 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
 
 
 def _check_clauses(parsed: query.Query, fields: int) -> None:
-    """Refuse queries with more than MAX_CLAUSES terms (each plain word is searched in every
-    text field, so a word counts once however many fields it is looked up in)."""
-    leaves = 1 if parsed.is_leaf() else sum(1 for _ in parsed.leaves())
-    terms = math.ceil(leaves / max(fields, 1))
+    """Refuse queries with more than MAX_CLAUSES terms or MAX_FUZZY_TERMS fuzzy words (each
+    word is searched in every text field, so it counts once however many fields it is in)."""
+    leaves = [parsed] if parsed.is_leaf() else list(parsed.leaves())
+    terms = math.ceil(len(leaves) / max(fields, 1))
     if terms > MAX_CLAUSES:
         raise QueryError(f"the query has {terms} terms; the limit is {MAX_CLAUSES}")
+    fuzzy = math.ceil(sum(isinstance(leaf, query.FuzzyTerm) for leaf in leaves) / max(fields, 1))
+    if fuzzy > MAX_FUZZY_TERMS:
+        raise QueryError(f"the query has {fuzzy} words with ~; the limit is {MAX_FUZZY_TERMS}")
 
 
 def _check_expansions(parsed: query.Query, reader) -> None:

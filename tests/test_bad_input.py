@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from robustness import app_routes, report_figure, seed_text
 from searchsvc.indexing import update_index
-from searchsvc.searching import (MAX_CLAUSES, MAX_EXPANSIONS, MAX_PER_PAGE, MAX_QUERY_CHARS,
-                                 MAX_RESULT_WINDOW)
+from searchsvc.searching import (MAX_CLAUSES, MAX_EXPANSIONS, MAX_FUZZY_TERMS, MAX_PER_PAGE,
+                                 MAX_QUERY_CHARS, MAX_RESULT_WINDOW)
 from searchsvc.web import MAX_REQUEST_BYTES, create_app
 
 ROUTES = app_routes()
@@ -297,6 +297,10 @@ def test_number_of_query_clauses_is_bounded(server):
     assert_refused(server.get("/api/search", params={"q": " ".join(words)}),
                    f"{MAX_CLAUSES + 1} terms", f"limit is {MAX_CLAUSES}")
     assert_refused(server.get("/api/search", params={"q": "space~3"}), "limit is ~2")
+    fuzzy = [f"spac{letter}~" for letter in "abcdefghij"[:MAX_FUZZY_TERMS + 1]]
+    assert server.get("/api/search", params={"q": " ".join(fuzzy[:-1])}).status_code == 200
+    assert_refused(server.get("/api/search", params={"q": " ".join(fuzzy)}),
+                   f"{MAX_FUZZY_TERMS + 1} words with ~", f"limit is {MAX_FUZZY_TERMS}")
 
 
 def test_nested_parentheses_are_refused_not_crashed(server):
