@@ -32,6 +32,7 @@ MAX_EXPANSIONS = 1000
 MAX_CLAUSES = 100
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_TERMS = 5
+MAX_CORRECTIONS = 5  # unknown words looked up for "did you mean" (each costs ~30 ms)
 SNIPPET_CHARS = 240
 SNIPPET_PASSAGES = 2
 SORTS = ("relevance", "newest", "oldest")
@@ -606,19 +607,24 @@ def _highlight_title(hit, fieldname: str, title: str) -> str:
 def _suggestion(context: "_Context", text: str) -> str | None:
     """"Did you mean": the query with each unknown word replaced by the closest indexed word.
 
-    Words are checked against the unstemmed spelling lists, so a correction is a real word."""
+    Words are checked against the unstemmed spelling lists, so a correction is a real word.
+    Only the first MAX_CORRECTIONS unknown words are looked up: a query of a hundred made-up
+    words would otherwise cost seconds."""
     reader = context.searcher.reader()
     fields = context.text_fields
     changed = False
+    looked_up = 0
 
     def correct(match: re.Match) -> str:
-        nonlocal changed
+        nonlocal changed, looked_up
         word = match.group(0)
         lowered = word.lower()
         if (len(lowered) < 3 or word in _OPERATORS or not lowered.isalpha()
+                or looked_up == MAX_CORRECTIONS
                 or any(_is_stopword(f, lowered) or (_spelling(f), lowered) in reader
                        for f in fields)):
             return word
+        looked_up += 1
         best = _closest_word(reader, [_spelling(f) for f in fields], lowered)
         if best is None:
             return word

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from robustness import app_routes, report_figure, seed_text
 from searchsvc.indexing import update_index
-from searchsvc.searching import (MAX_CLAUSES, MAX_EXPANSIONS, MAX_FUZZY_TERMS, MAX_PER_PAGE,
-                                 MAX_QUERY_CHARS, MAX_RESULT_WINDOW)
+from searchsvc.searching import (MAX_CLAUSES, MAX_CORRECTIONS, MAX_EXPANSIONS, MAX_FUZZY_TERMS,
+                                 MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW)
 from searchsvc.web import MAX_REQUEST_BYTES, create_app
 
 ROUTES = app_routes()
@@ -301,6 +301,15 @@ def test_number_of_query_clauses_is_bounded(server):
     assert server.get("/api/search", params={"q": " ".join(fuzzy[:-1])}).status_code == 200
     assert_refused(server.get("/api/search", params={"q": " ".join(fuzzy)}),
                    f"{MAX_FUZZY_TERMS + 1} words with ~", f"limit is {MAX_FUZZY_TERMS}")
+
+
+def test_did_you_mean_looks_up_a_bounded_number_of_words(server):
+    typed = ["explorasion", "cooperasion", "misssion", "Rusia", "Indai", "spacce", "Gaganyan"]
+    suggested = server.get("/api/search", params={"q": " ".join(typed)}).json()["suggestion"]
+    changed = [a != b for a, b in zip(typed, suggested.split())]
+    assert changed == [True] * MAX_CORRECTIONS + [False] * (len(typed) - MAX_CORRECTIONS)
+    late = server.get("/api/search", params={"q": "spacce Gaganyan"}).json()["suggestion"]
+    assert late.split() != ["spacce", "Gaganyan"]
 
 
 def test_nested_parentheses_are_refused_not_crashed(server):
