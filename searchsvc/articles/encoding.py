@@ -17,18 +17,20 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in head and not any(head.startswith(bom) for bom, _ in _BOMS)
 
 
-def decode_text(data: bytes) -> str:
-    """Decode text of unknown encoding; line ends become '\\n'."""
+def decode_text(data: bytes, declared: str | None = None) -> str:
+    """Decode text of unknown encoding: a BOM, else the `declared` codec (an HTML page's
+    charset), UTF-8, Windows-1252, Latin-1, the first that fits; line ends become '\\n'."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             text = data[len(bom):].decode(encoding, errors="replace")
             break
     else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
+        for encoding in filter(None, (declared, "utf-8", "cp1252")):
             try:
-                text = data.decode("cp1252")
+                text = data.decode(encoding)
+                break
             except UnicodeDecodeError:
-                text = data.decode("latin-1")
+                continue
+        else:
+            text = data.decode("latin-1")
     return text.replace("\r\n", "\n").replace("\r", "\n")

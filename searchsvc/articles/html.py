@@ -19,6 +19,8 @@ from email.utils import parsedate_to_datetime
 from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import PreformattedString
 
+from .encoding import decode_text
+
 
 @dataclass(frozen=True)
 class HtmlArticle:
@@ -61,13 +63,6 @@ _DECLARED_BODY_RATIO = 3
 
 # --- Decoding ---------------------------------------------------------------
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 _DECLARED_CHARSET = re.compile(
     rb"""<meta[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)"""
     rb"""|<\?xml[^>]*?encoding\s*=\s*["']([a-z0-9_.:-]+)""",
@@ -79,15 +74,7 @@ _WINDOWS_1252_ALIASES = {"ascii", "latin-1", "iso8859-1", "cp1252"}
 
 def decode_html(data: bytes) -> str:
     """Decode page bytes: BOM, then declared charset, then UTF-8, else Windows-1252."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
-    for encoding in filter(None, (_declared_encoding(data), "utf-8")):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("cp1252", errors="replace")
+    return decode_text(data, declared=_declared_encoding(data))
 
 
 def _declared_encoding(data: bytes) -> str | None:
