@@ -8,6 +8,9 @@ where Whoosh's TEXT builds a Token per word twice over. Analysis was most of the
 indexing.
 """
 
+import re
+from functools import lru_cache
+
 from whoosh import fields, formats
 from whoosh.analysis import Composable, Token
 from whoosh.analysis.tokenizers import default_pattern
@@ -17,6 +20,7 @@ from whoosh.util.text import rcompile
 
 STEM_CACHE_WORDS = 200_000
 _PATTERN = rcompile(default_pattern)
+_WORDS = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the same words, for findall (no group)
 
 
 class NewsAnalyzer(Composable):
@@ -124,6 +128,37 @@ class NewsAnalyzer(Composable):
             yield t
 
 
+    def matches(self, value: str, terms: frozenset[str]) -> list[Token]:
+        """Tokens (with characters) of the words of `value` whose index term is in `terms`,
+        as __call__(chars=True, removestops=False) marks them for a highlighter. Each
+        distinct word is looked up once, then only the matching ones are found again by a
+        regular expression that keeps to the tokenizer's word boundaries: a quarter of the
+        time of analysing every word."""
+        wanted = self.surface_words(value, terms)
+        if not wanted:
+            return []
+        found = []
+        for match in _surface_pattern(wanted).finditer(value):
+            term = self._index_term(match.group().lower())
+            if term in terms:
+                found.append(Token(text=term, boost=1.0, startchar=match.start(),
+                                   endchar=match.end(), matched=True, stopped=False))
+        return found
+
+    def surface_words(self, value: str, terms: frozenset[str]) -> frozenset[str]:
+        """The distinct lowercased words of `value` that are indexed as one of `terms`."""
+        index_term = self._index_term
+        return frozenset(word for word in set(_WORDS.findall(value.lower()))
+                         if index_term(word) in terms)
+
+    def _index_term(self, word: str) -> str | None:
+        """The index term of a lowercased word; None for a stop word."""
+        if self.stopwords and word in self._stops:
+            return None
+        if self.stemming:
+            return self._terms.get(word) or self.term(word)
+        return self._folded.get(word) or self.fold(word)
+
     def occurrences(self, value: str, chars: bool) -> dict[str, list]:
         """Index term -> positions (or (position, start, end) with `chars`) of one value, as
         the Positions and Characters formats collect them from __call__(mode="index")."""
@@ -155,6 +190,14 @@ class NewsAnalyzer(Composable):
         if last_value is not value:
             return {t.text for t in self(value, no_morph=True)}
         return {self.fold(word) for word in words}
+
+
+@lru_cache(maxsize=1024)
+def _surface_pattern(words: frozenset[str]) -> re.Pattern:
+    """Finds `words` (lowercased) in any case where the tokenizer would find them as words."""
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(r"(?<![\w*])(?<![\w*]\.)(?:%s)(?![\w*])(?!\.[\w*])" % alternatives,
+                      re.IGNORECASE)
 
 
 class NewsText(fields.TEXT):

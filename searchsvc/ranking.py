@@ -6,10 +6,10 @@ Measured on the TIME collection with bench/relevance.py; the figures for each ch
 the docstrings below.
 """
 
-import bisect
 import math
 import re
 
+import numpy as np
 from whoosh import query, scoring
 
 from .schema import all_text_fields, build_schema
@@ -59,39 +59,52 @@ class _InExpC2Scorer(scoring.WeightLengthScorer):
         normalised = weight * math.log(1 + self.c * self.average_length / max(length, 1))
         return self.factor * normalised / (normalised + 1)
 
+    def score_array(self, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """`_score` of many postings at once (searchsvc.vectors)."""
+        normalised = weights * np.log(1 + self.c * self.average_length / np.maximum(lengths, 1))
+        return self.factor * normalised / (normalised + 1)
 
-def proximity_bonus(results, parsed: query.Query) -> None:
-    """Raise the PROXIMITY_DEPTH best scores of `results` (gathered with terms=True) for each
-    pair of consecutive query words that an article holds within PROXIMITY_WINDOW words of
-    each other: `interest rates`, `soviet union`, `viet nam` rank articles that use them
-    together above those that mention each somewhere. The bonus is BM25 of the pair's
-    count, with the idf of the articles holding both words."""
-    searcher = results.searcher
-    top = results.top_n[:PROXIMITY_DEPTH]
-    if len(top) < 2:
-        return
-    bonus = {docnum: 0.0 for _, docnum in top}
+
+def proximity_bonus(evaluator, parsed: query.Query, matched: np.ndarray,
+                    docnums: np.ndarray) -> np.ndarray:
+    """The bonus of each of `docnums` (the PROXIMITY_DEPTH best by score) for each pair of
+    consecutive query words that an article holds within PROXIMITY_WINDOW words of each
+    other: `interest rates`, `soviet union`, `viet nam` rank articles that use them together
+    above those that mention each somewhere. The bonus is BM25 of the number of times the
+    first word has the second near it, with the idf of the matched articles (`matched`, a
+    mask) holding both words."""
+    bonus = np.zeros(len(docnums))
+    if len(docnums) < 2:
+        return bonus
+    searcher = evaluator.searcher
+    postings = evaluator.postings
     documents = max(searcher.doc_count_all(), 1)
     for fieldname, first, second in _word_pairs(parsed):
-        both = (set(results.termdocs.get((fieldname, first), ())) &
-                set(results.termdocs.get((fieldname, second), ())))
-        candidates = sorted(docnum for docnum in bonus if docnum in both)
-        if not candidates:
+        both = np.intersect1d(evaluator.term_docnums(fieldname, first),
+                              evaluator.term_docnums(fieldname, second), assume_unique=True)
+        both = both[matched[both]]
+        candidates = np.intersect1d(docnums, both)
+        if not len(candidates):
+            continue
+        here, there = (keys[np.isin(keys >> 32, candidates)] for keys in (
+            postings.positions(searcher, fieldname, first),
+            postings.positions(searcher, fieldname, second)))
+        # keys are document << 32 | position, so a window never reaches another document
+        nearest = np.minimum(np.searchsorted(there, here - PROXIMITY_WINDOW), len(there) - 1)
+        close = np.abs(there[nearest] - here) <= PROXIMITY_WINDOW
+        near = here[close] >> 32
+        docs, count = np.unique(near, return_counts=True)
+        if not len(docs):
             continue
         idf = math.log(1 + (documents - len(both) + 0.5) / (len(both) + 0.5))
         average = searcher.avg_field_length(fieldname) or 1
-        near = zip(candidates, _positions(searcher, fieldname, first, candidates),
-                   _positions(searcher, fieldname, second, candidates))
-        for docnum, here, there in near:
-            count = _near(here, there)
-            if count:
-                length = searcher.doc_field_length(docnum, fieldname, 1)
-                norm = 1 - PROXIMITY_B + PROXIMITY_B * length / average
-                bonus[docnum] += (PROXIMITY_WEIGHT * idf * count * (PROXIMITY_K1 + 1) /
-                                  (count + PROXIMITY_K1 * norm))
-    boosted = sorted(((score + bonus[docnum], docnum) for score, docnum in top),
-                     key=lambda item: (-item[0], item[1]))
-    results.top_n = boosted + results.top_n[PROXIMITY_DEPTH:]
+        norm = (1 - PROXIMITY_B + PROXIMITY_B *
+                np.maximum(postings.lengths(searcher, fieldname)[docs], 1) / average)
+        gain = PROXIMITY_WEIGHT * idf * count * (PROXIMITY_K1 + 1) / (count + PROXIMITY_K1 * norm)
+        index = {docnum: i for i, docnum in enumerate(docnums.tolist())}
+        for docnum, value in zip(docs.tolist(), gain.tolist()):
+            bonus[index[docnum]] += value
+    return bonus
 
 
 def _word_pairs(parsed: query.Query) -> list[tuple[str, bytes, bytes]]:
@@ -119,27 +132,6 @@ def _wanted_leaves(q: query.Query) -> list[query.Query]:
     return [leaf for child in q.children() for leaf in _wanted_leaves(child)]
 
 
-def _positions(searcher, fieldname: str, text: bytes, docnums: list[int]) -> list[list[int]]:
-    """The word positions of `text` in each of `docnums` (ascending, all holding it)."""
-    matcher = searcher.postings(fieldname, text)
-    found = []
-    for docnum in docnums:
-        if matcher.id() != docnum:
-            matcher.skip_to(docnum)
-        found.append(matcher.value_as("positions"))
-    return found
-
-
-def _near(here: list[int], there: list[int]) -> int:
-    """How many positions in `here` have one of `there` within PROXIMITY_WINDOW."""
-    count = 0
-    for position in here:
-        index = bisect.bisect_left(there, position - PROXIMITY_WINDOW)
-        if index < len(there) and there[index] <= position + PROXIMITY_WINDOW:
-            count += 1
-    return count
-
-
 def keyword_words(parsed: query.Query, text: str, fieldnames: list[str]) -> list[set] | None:
     """The index terms of each word of a short keyword query (`oil prices`): a plain OR of
     words, at most KEYWORD_QUERY_WORDS of them. None for anything else: sentences, where
@@ -160,16 +152,17 @@ def keyword_words(parsed: query.Query, text: str, fieldnames: list[str]) -> list
     return words if 1 < len(words) <= KEYWORD_QUERY_WORDS else None
 
 
-def words_first(results, words: list[set]) -> None:
-    """Reorder `results` (gathered with terms=True) so that articles holding more of the
-    words come first, by score within each group: `oil prices` lists the articles with
-    both words before those with one."""
-
-    def held(docnum: int) -> int:
-        matched = set(results.docterms.get(docnum, ()))
-        return sum(1 for terms in words if terms & matched)
-
-    results.top_n = sorted(results.top_n, key=lambda item: (-held(item[1]), -item[0], item[1]))
+def words_held(evaluator, words: list[set], docnums: np.ndarray) -> np.ndarray:
+    """How many of the words of a keyword query (`keyword_words`) each of `docnums` holds:
+    results are listed by this first, then by score, so `oil prices` lists the articles
+    with both words before those with one."""
+    held = np.zeros(len(docnums), dtype=np.int64)
+    for terms in words:
+        holds = np.zeros(evaluator.size, dtype=bool)
+        for fieldname, text in terms:
+            holds[evaluator.term_docnums(fieldname, text)] = True
+        held += holds[docnums]
+    return held
 
 
 WORD = re.compile(r"\w+(?:\.\w+)*")  # not \.?\w+: that backtracks exponentially

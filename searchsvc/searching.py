@@ -9,20 +9,23 @@ import math
 import re
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+import numpy as np
 from whoosh import classify, highlight, qparser, query
 from whoosh.searching import Searcher
 from whoosh.support.charset import accent_map
 
+from .analysis import NewsAnalyzer
 from .caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from .errors import ArticleNotFound, QueryError
 from .indexing import IndexStore
-from .ranking import (TITLE_WEIGHT, WORD, InExpC2, keyword_words, proximity_bonus,
-                      words_first)
+from .ranking import (PROXIMITY_DEPTH, TITLE_WEIGHT, WORD, InExpC2, keyword_words,
+                      proximity_bonus, words_held)
 from .schema import all_text_fields, build_schema, text_fields
+from .vectors import Evaluator, Postings, top
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -32,6 +35,7 @@ MAX_EXPANSIONS = 1000
 MAX_CLAUSES = 100
 MAX_FUZZY_EDITS = 2
 MAX_FUZZY_TERMS = 5
+MAX_STORED_OFFSET_TERMS = 50  # more query terms than this: snippets analyse the text
 MAX_CORRECTIONS = 5  # unknown words looked up for "did you mean" (each costs ~30 ms)
 SNIPPET_CHARS = 240
 SNIPPET_PASSAGES = 2
@@ -40,6 +44,7 @@ FACETS = {"source": "source_name", "language": "language", "month": "month"}
 MAX_SUGGESTIONS = 20
 MIN_TITLE_FRAGMENT = 3
 MAX_RELATED = 20
+REMEMBERED = 4096  # spelling lookups kept per index generation
 RELATED_TERMS = 12
 
 
@@ -159,12 +164,27 @@ class _Generation:
         self.name = name
         self._lock = threading.Lock()
         self._values: dict = {}
+        self._remembered: OrderedDict = OrderedDict()
 
     def get(self, key, build):
         with self._lock:
             if key not in self._values:
                 self._values[key] = build()
             return self._values[key]
+
+    def remember(self, key, build):
+        """`build()`, kept for the generation among the REMEMBERED latest."""
+        with self._lock:
+            found = self._remembered.get(key)
+            if found is not None:
+                self._remembered.move_to_end(key)
+                return found
+        found = build()
+        with self._lock:
+            self._remembered[key] = found
+            if len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        return found
 
 
 class _Context:
@@ -189,6 +209,29 @@ class _Context:
             fieldboosts={name: TITLE_WEIGHT for name in self.text_fields if name in titles})
         parser.add_plugin(qparser.FuzzyTermPlugin())
         return parser
+
+    @cached_property
+    def evaluator(self) -> Evaluator:
+        postings = self.generation.get("postings",
+                                       lambda: Postings(self.searcher.doc_count_all()))
+        return Evaluator(self.searcher, postings)
+
+    def codes(self, fieldname: str) -> tuple[np.ndarray, list]:
+        """A sortable field's values as integer codes per document and the distinct values
+        (code 0: none)."""
+        return self.evaluator.postings.codes(fieldname, self.column(fieldname))
+
+    def terms_within(self, spelling: str, word: str, edits: int, prefix: int) -> list[str]:
+        """Words of a spelling field within `edits` of `word` sharing its first `prefix`
+        letters (at most MAX_EXPANSIONS + 1), remembered for the generation: walking the
+        word lists costs ~5 ms per field and segment, and misspellings repeat."""
+        def walk() -> list[str]:
+            # Segment by segment: each walks its word list with an automaton, where a reader
+            # of several segments compares the word with every word indexed (0.75 s on BBC).
+            found = (found for segment, _ in self.searcher.reader().leaf_readers()
+                     for found in segment.terms_within(spelling, word, edits, prefix))
+            return sorted(set(itertools.islice(found, MAX_EXPANSIONS + 1)))
+        return self.generation.remember(("within", spelling, word, edits, prefix), walk)
 
     def column(self, fieldname: str) -> list:
         """A sortable field's value for every document number, read once per generation so
@@ -272,31 +315,45 @@ class SearchIndex:
         cached = self.cache.get(context.version, request)
         if cached is not None:
             return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
-        searcher = context.searcher
         parsed = self._parse(context, request.q)
-        sortedby, reverse = {"relevance": (None, False), "newest": ("date", True),
-                             "oldest": ("date", False)}[request.sort]
+        evaluator = context.evaluator
+        filters = _filters(request)
         try:
-            results = searcher.search(parsed, limit=None, filter=_filters(request),
-                                      sortedby=sortedby, reverse=reverse, terms=True)
+            within = evaluator.filter_mask(filters) if filters is not None else None
+            found = evaluator.run(parsed, within)
         except ValueError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
+        docnums = np.flatnonzero(found.matched)
+        scores = found.scores[docnums]
+        ties = docnums
         if request.sort == "relevance":
-            proximity_bonus(results, parsed)
+            best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
+            scores[best] += proximity_bonus(evaluator, parsed, found.matched, docnums[best])
+            order = scores
             words = keyword_words(parsed, request.q, context.text_fields)
-            if words:
-                words_first(results, words)
-        listed = _collapse(results, context.column("dupkey"))
+            if words and len(docnums):
+                order = words_held(evaluator, words, docnums) * (scores.max() + 1) + scores
+        else:
+            dates = evaluator.postings.dates(context.searcher, "date")[docnums]
+            newest = request.sort == "newest"
+            # undated articles last either way; equal dates in index order, reversed for newest
+            order = np.where(dates == np.iinfo(np.int64).max, np.iinfo(np.int64).min + 1,
+                             dates if newest else -dates)
+            ties = -docnums if newest else docnums
         start = (request.page - 1) * request.per_page
-        hits = [_hit(results[position], similar)
+        codes, _ = context.codes("dupkey")
+        stories = _Stories(codes[docnums])
+        listed = stories.listed(order, ties, start + request.per_page)
+        words = _QueryWords(parsed, context.searcher.reader())
+        hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, words)
                 for position, similar in listed[start:start + request.per_page]]
-        docnums = [results.docnum(position) for position, _ in listed]
-        facets = {name: _facet_counts(context.column(column), docnums)
+        shown = docnums[stories.representatives()]
+        facets = {name: _facet_counts(*context.codes(column), shown)
                   for name, column in FACETS.items()}
-        found = Results(request=request, total=len(listed), hits=hits,
+        found = Results(request=request, total=stories.count(), hits=hits,
                         took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                         suggestion=_suggestion(context, request.q),
-                        total_articles=results.scored_length())
+                        total_articles=len(docnums))
         self.cache.put(context.version, request, found)
         return found
 
@@ -362,11 +419,16 @@ class SearchIndex:
             return []
         like = query.Or([query.Term(name, word, boost=weight) for word, weight in terms
                          for name in (title_field, body_field)])
-        key = context.column("dupkey")[docnum]
-        versions = set(query.Term("dupkey", key).docs(searcher)) if key else set()
-        results = searcher.search(like, limit=None, mask=versions | {docnum}, terms=True)
-        return [_hit(results[position], similar)
-                for position, similar in _collapse(results, context.column("dupkey"))[:limit]]
+        codes, _ = context.codes("dupkey")
+        within = codes != codes[docnum] if codes[docnum] else np.ones(len(codes), dtype=bool)
+        within[docnum] = False
+        found = context.evaluator.run(like, within)
+        docnums = np.flatnonzero(found.matched)
+        scores = found.scores[docnums]
+        listed = _Stories(codes[docnums]).listed(scores, docnums, limit)
+        words = _QueryWords(like, searcher.reader())
+        return [_hit(context, int(docnums[position]), float(scores[position]), similar, words)
+                for position, similar in listed[:limit]]
 
     def _parse(self, context: _Context, text: str) -> query.Query:
         try:
@@ -375,7 +437,7 @@ class SearchIndex:
             raise QueryError(f"the query cannot be understood: {exc}") from None
         _check_clauses(parsed, len(context.text_fields))
         reader = context.searcher.reader()
-        parsed = _stem_fuzzy_terms(_exclusions(parsed), reader)
+        parsed = _stem_fuzzy_terms(_exclusions(parsed), context)
         _check_expansions(parsed, reader)
         return parsed
 
@@ -411,7 +473,7 @@ def _exclusions(parsed: query.Query) -> query.Query:
     return query.AndNot(query.Or(wanted, boost=parsed.boost), query.Or(excluded))
 
 
-def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
+def _stem_fuzzy_terms(parsed: query.Query, context: "_Context") -> query.Query:
     """Whoosh matches fuzzy words against the unstemmed spelling list but looks them up in the
     stemmed field, so they never match; expand them to surface words here, then stem each."""
     if isinstance(parsed, query.FuzzyTerm):
@@ -419,23 +481,17 @@ def _stem_fuzzy_terms(parsed: query.Query, reader) -> query.Query:
             raise QueryError(f"{parsed.text!r}~{parsed.maxdist} allows too many differences; "
                              f"the limit is ~{MAX_FUZZY_EDITS}")
         field = build_schema()[parsed.fieldname]
-        spelling = _spelling(parsed.fieldname)
-        prefix = min(parsed.prefixlength, len(parsed.text))
-        # Segment by segment: each walks its word list with an automaton, where a reader of
-        # several segments compares the word with every word indexed (0.75 s on 2,225 articles).
-        words = itertools.islice((word for segment, _ in reader.leaf_readers()
-                                  for word in segment.terms_within(spelling, parsed.text.lower(),
-                                                                   parsed.maxdist, prefix)),
-                                 MAX_EXPANSIONS + 1)
+        words = context.terms_within(_spelling(parsed.fieldname), parsed.text.lower(),
+                                     parsed.maxdist, min(parsed.prefixlength, len(parsed.text)))
         stems = sorted({stem for word in words for stem in field.process_text(word, mode="query")})
-        if len(stems) > MAX_EXPANSIONS:
+        if len(words) > MAX_EXPANSIONS or len(stems) > MAX_EXPANSIONS:
             raise QueryError(f"{parsed.text!r}~ matches more than {MAX_EXPANSIONS} words; "
                              "make it more specific")
         terms = [query.Term(parsed.fieldname, stem, boost=parsed.boost) for stem in stems]
         return query.Or(terms) if terms else query.NullQuery
     if parsed.is_leaf():
         return parsed
-    return parsed.apply(lambda child: _stem_fuzzy_terms(child, reader))
+    return parsed.apply(lambda child: _stem_fuzzy_terms(child, context))
 
 
 def _check_clauses(parsed: query.Query, fields: int) -> None:
@@ -483,27 +539,62 @@ def _query_words(parsed: query.Query, reader, fieldname: str) -> frozenset[str]:
                      if (name, text) in reader)
 
 
-def _collapse(results, dupkeys: list) -> list[tuple[int, int]]:
-    """(rank position, number of near-duplicates) of each listed result: the best ranked
-    version of a story stands for all its versions that matched."""
-    listed: list[list[int]] = []
-    first: dict[str, int] = {}
-    for position in range(results.scored_length()):
-        key = dupkeys[results.docnum(position)]
-        if key:
-            slot = first.get(key)
-            if slot is not None:
-                listed[slot][1] += 1
-                continue
-            first[key] = len(listed)
-        listed.append([position, 0])
-    return [(position, similar) for position, similar in listed]
+class _Stories:
+    """The matched articles grouped into stories: the versions of a wire story that share a
+    dupkey code (0: none, a story of its own) are listed once, under the best ranked."""
+
+    def __init__(self, codes: np.ndarray):
+        self.codes = codes
+        self.versions = np.bincount(codes) if len(codes) else np.zeros(1, dtype=np.int64)
+
+    def count(self) -> int:
+        return int(self.versions[0] + np.count_nonzero(self.versions[1:]))
+
+    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+        """(position, number of other versions) of the first `wanted` stories by `order`,
+        largest first (then by `ties`); ranks only as deep as collapsing needs."""
+        depth = min(len(order), max(2 * wanted, wanted + 20))
+        while True:
+            listed, seen = [], set()
+            for position in top(order, ties, depth).tolist():
+                code = int(self.codes[position])
+                if code:
+                    if code in seen:
+                        continue
+                    seen.add(code)
+                listed.append((position, int(self.versions[code]) - 1 if code else 0))
+                if len(listed) == wanted:
+                    return listed
+            if depth == len(order):
+                return listed
+            depth = min(len(order), depth * 4)
+
+    def representatives(self) -> np.ndarray:
+        """Positions of one version of each story (the first indexed), for facet counts."""
+        alone = np.flatnonzero(self.codes == 0)
+        codes, first = np.unique(self.codes, return_index=True)
+        return np.concatenate([alone, first[codes != 0]])
 
 
-def _facet_counts(column: list, docnums: list[int]) -> list[FacetCount]:
-    counts = Counter(column[docnum] for docnum in docnums)
-    return sorted((FacetCount(str(value), count) for value, count in counts.items() if value),
+def _facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
+    counts = np.bincount(codes[docnums], minlength=len(values))
+    return sorted((FacetCount(str(values[code]), int(counts[code]))
+                   for code in np.flatnonzero(counts).tolist() if code),
                   key=lambda f: (-f.count, f.value))
+
+
+class _QueryWords:
+    """The index terms a query looks for, per field, found once per search for all hits."""
+
+    def __init__(self, parsed: query.Query, reader):
+        self.parsed = parsed
+        self.reader = reader
+        self._fields: dict[str, frozenset[str]] = {}
+
+    def __call__(self, fieldname: str) -> frozenset[str]:
+        if fieldname not in self._fields:
+            self._fields[fieldname] = _query_words(self.parsed, self.reader, fieldname)
+        return self._fields[fieldname]
 
 
 def _typed_words(context: _Context, text: str) -> list[str]:
@@ -546,32 +637,48 @@ def _titles_with(context: _Context, words: list[str], completions: list[str], li
     return list(dict.fromkeys(title for title in titles if title))[:limit]
 
 
-def _hit(hit, similar: int = 0) -> Hit:
-    stored = hit.fields()
-    article = _stored_article(stored)
+def _hit(context: _Context, docnum: int, score: float, similar: int,
+         words: _QueryWords) -> Hit:
+    article = _stored_article(context.searcher.stored_fields(docnum))
     title_field, body_field = text_fields(article.language)
-    words = {text.decode("utf-8") for name, text in hit.matched_terms() if name == body_field}
-    snippet = _snippet(article.body, words, build_schema()[body_field].analyzer) if words else ""
+    snippet = _snippet(article.body, _marks(context, docnum, body_field, article.body,
+                                            words(body_field)))
     if not snippet:
         lead = article.body[:SNIPPET_CHARS]
         snippet = html.escape(lead[:lead.rfind(" ")] + " …" if len(article.body) > SNIPPET_CHARS
                               else lead)
-    title_html = _highlight_title(hit, title_field, article.title)
+    title_html = _highlight_title(article.title, words(title_field), title_field)
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
-               language=article.language, url=article.url, score=round(hit.score or 0.0, 4),
+               language=article.language, url=article.url, score=round(score, 4),
                title_html=title_html, snippet=snippet, similar=similar)
 
 
-def _snippet(text: str, words: set[str], analyzer) -> str:
-    """The best two passages of `text` around the index terms `words`, marked. The text is
-    analysed again (only the shown articles'), as Whoosh's own highlighter would otherwise
-    read the stored offsets of every matching article, thousands for a common word."""
-    matches = []
-    for token in analyzer(text, chars=True, mode="query", removestops=False):
-        if not token.stopped and token.text in words:
-            match = token.copy()
-            match.matched = True
-            matches.append(match)
+def _marks(context: _Context, docnum: int, fieldname: str, text: str,
+           words: frozenset[str]) -> list[highlight.Token]:
+    """Tokens for the places in `text` (the stored `fieldname` of `docnum`) where one of the
+    index terms `words` occurs. Read from the character offsets the index stores, which
+    are kept in memory per term like the postings; a field without them, or a query with
+    many terms (wildcards), has its text analysed again instead."""
+    schema = build_schema()
+    if not words:
+        return []
+    if len(words) > MAX_STORED_OFFSET_TERMS or not schema[fieldname].format.supports("characters"):
+        analyzer = schema[fieldname].analyzer
+        if isinstance(analyzer, NewsAnalyzer):
+            return analyzer.matches(text, words)
+        return [token.copy() for token in analyzer(text, chars=True, mode="query",
+                                                    removestops=False)
+                if not token.stopped and token.text in words]
+    postings, searcher = context.evaluator.postings, context.searcher
+    marks = [highlight.Token(text=word, boost=1.0, startchar=start, endchar=end, matched=True)
+             for word in words
+             for start, end in postings.occurrences(searcher, fieldname,
+                                                    word.encode("utf-8")).chars(docnum)]
+    return sorted(marks, key=lambda token: token.startchar)
+
+
+def _snippet(text: str, matches: list[highlight.Token]) -> str:
+    """The best two passages of `text` around `matches` (see `_marks`), marked."""
     fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70,
                                               autotrim=True)
     fragmenter.charlimit = None
@@ -594,12 +701,10 @@ def _snippet(text: str, words: set[str], analyzer) -> str:
     return MarkFormatter()(text, sorted(chosen, key=lambda f: f.startchar))
 
 
-def _highlight_title(hit, fieldname: str, title: str) -> str:
-    words = {text for name, text in hit.matched_terms() if name == fieldname}
+def _highlight_title(title: str, words: frozenset[str], fieldname: str) -> str:
     if not words:
         return html.escape(title)
-    analyzer = build_schema()[fieldname].analyzer
-    marked = highlight.highlight(title, frozenset(w.decode("utf-8") for w in words), analyzer,
+    marked = highlight.highlight(title, words, build_schema()[fieldname].analyzer,
                                  highlight.WholeFragmenter(charlimit=None), MarkFormatter())
     return marked or html.escape(title)
 
@@ -625,7 +730,7 @@ def _suggestion(context: "_Context", text: str) -> str | None:
                        for f in fields)):
             return word
         looked_up += 1
-        best = _closest_word(reader, [_spelling(f) for f in fields], lowered)
+        best = _closest_word(context, [_spelling(f) for f in fields], lowered)
         if best is None:
             return word
         changed = True
@@ -640,11 +745,12 @@ _WORD = re.compile(r"(?<![:\w*?~])\w+(?![:\w*?~])")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
-def _closest_word(reader, spelling_fields: list[str], word: str) -> str | None:
+def _closest_word(context: "_Context", spelling_fields: list[str], word: str) -> str | None:
     """The most frequent indexed word at the smallest edit distance (1, then 2) from `word`."""
+    reader = context.searcher.reader()
     for distance in (1, 2):
         candidates = {(reader.frequency(f, w), w) for f in spelling_fields
-                      for w in reader.terms_within(f, word, distance, prefix=1) if w != word}
+                      for w in context.terms_within(f, word, distance, 1) if w != word}
         if candidates:
             return max(candidates)[1]
     return None
