@@ -1,6 +1,6 @@
-"""How results are ordered by relevance: the weighting model, a bonus for query words found
-near each other, and the reordering that puts articles with every word of a keyword query
-first.
+"""How results are ordered by relevance: the weighting model, the variants of the query words
+that the stemmer misses, a bonus for query words found near each other, and the reordering
+that puts articles with every word of a keyword query first.
 
 Measured on the TIME collection with bench/relevance.py; the figures for each choice are in
 the docstrings below.
@@ -21,6 +21,9 @@ PROXIMITY_WINDOW = 8
 PROXIMITY_DEPTH = 100
 PROXIMITY_K1 = 1.2
 PROXIMITY_B = 0.75
+VARIANT_SUFFIX_CHARS = 2
+VARIANT_MIN_CHARS = 4
+VARIANT_MIN_DICE = 0.2
 
 
 class InExpC2(scoring.WeightingModel):
@@ -105,6 +108,77 @@ def proximity_bonus(evaluator, parsed: query.Query, matched: np.ndarray,
         for docnum, value in zip(docs.tolist(), gain.tolist()):
             bonus[index[docnum]] += value
     return bonus
+
+
+def with_variants(parsed: query.Query, variants_of) -> query.Query:
+    """`parsed` with each word also looking for the indexed words that differ from it only in
+    their last VARIANT_SUFFIX_CHARS letters, weighted by how much the two occur in the same
+    articles (Dice: twice the articles holding both over the sum of each one's articles):
+    the stemmer leaves `syria`/`syrian`, `japan`/`japanese` and `economic`/`economy` apart,
+    which mostly meet; variants that share less than VARIANT_MIN_DICE (`take` for
+    `takeover`, `electr` for `election`) are left out (co-occurrence stemming, after Xu &
+    Croft, "Corpus-based stemming using cooccurrence of word variants", 1998).
+
+    TIME: MAP 0.639 -> 0.655, nDCG@10 0.699 -> 0.712; with 1 or 3 letters, or only for words
+    of 5 letters or more, MAP 0.645-0.656 and nDCG@10 0.702-0.712 (all 27 combinations of 1-3
+    letters, 4-6 minimum letters and a cut-off of 0.1-0.3 beat 0.639 / 0.699); within 0.001
+    for any VARIANT_MIN_DICE from 0 to 0.4. The variants' weight is the Dice itself: half or
+    twice that gives MAP 0.650 / 0.658. The gain is concentrated: 13 queries improve, 13
+    lose, two carry two thirds of it.
+
+    `variants_of(fieldname, term)` gives a term's (variant, Dice) pairs (`word_variants`)."""
+    texts = {name for pair in all_text_fields() for name in pair}
+    taken = {(leaf.fieldname, _bytes(leaf.text)) for leaf in _wanted_leaves(parsed)
+             if type(leaf) is query.Term and leaf.fieldname in texts}
+
+    def expand(q: query.Query) -> query.Query:
+        if isinstance(q, query.AndNot):
+            return query.AndNot(expand(q.a), q.b)
+        if isinstance(q, query.Not):
+            return q
+        if type(q) is not query.Term or q.fieldname not in texts:
+            return q if q.is_leaf() else q.apply(expand)
+        variants = []
+        for variant, dice in variants_of(q.fieldname, _bytes(q.text)):
+            if (q.fieldname, variant) not in taken:
+                taken.add((q.fieldname, variant))
+                variants.append(query.Term(q.fieldname, variant, boost=q.boost * dice))
+        return query.Or([q, *variants]) if variants else q
+
+    return expand(parsed)
+
+
+def word_variants(evaluator, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
+    """(variant, Dice) of the variants of an index term that `with_variants` adds."""
+    reader = evaluator.searcher.reader()
+    if (fieldname, word) not in reader:
+        return []
+    found = []
+    for variant in _variants(reader, fieldname, word):
+        counts = reader.doc_frequency(fieldname, word), reader.doc_frequency(fieldname, variant)
+        if 2 * min(counts) < VARIANT_MIN_DICE * sum(counts):  # too few could hold both
+            continue
+        first = evaluator.term_docnums(fieldname, word)
+        second = evaluator.term_docnums(fieldname, variant)
+        both = len(np.intersect1d(first, second, assume_unique=True))
+        dice = 2 * both / max(len(first) + len(second), 1)
+        if dice >= VARIANT_MIN_DICE:
+            found.append((variant, dice))
+    return found
+
+
+def _variants(reader, fieldname: str, word: bytes) -> list[bytes]:
+    """The indexed words that are `word` with up to VARIANT_SUFFIX_CHARS letters added or
+    taken off its end, the shorter of the two at least VARIANT_MIN_CHARS letters long."""
+    found = []
+    if len(word) >= VARIANT_MIN_CHARS:
+        found += [text for text in reader.expand_prefix(fieldname, word)
+                  if text != word and len(text) - len(word) <= VARIANT_SUFFIX_CHARS]
+    for cut in range(1, VARIANT_SUFFIX_CHARS + 1):
+        shorter = word[:-cut]
+        if len(shorter) >= VARIANT_MIN_CHARS and (fieldname, shorter) in reader:
+            found.append(shorter)
+    return sorted(found)
 
 
 def _word_pairs(parsed: query.Query) -> list[tuple[str, bytes, bytes]]:

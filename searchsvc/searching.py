@@ -23,7 +23,7 @@ from .caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from .errors import ArticleNotFound, QueryError
 from .indexing import IndexStore
 from .ranking import (PROXIMITY_DEPTH, TITLE_WEIGHT, WORD, InExpC2, keyword_words,
-                      proximity_bonus, words_held)
+                      proximity_bonus, with_variants, word_variants, words_held)
 from .schema import all_text_fields, build_schema, text_fields
 from .vectors import Evaluator, Postings, top
 
@@ -221,6 +221,12 @@ class _Context:
         (code 0: none)."""
         return self.evaluator.postings.codes(fieldname, self.column(fieldname))
 
+    def word_variants(self, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
+        """The variants of a query word the stemmer misses (ranking.with_variants),
+        remembered for the generation."""
+        return self.generation.remember(("variants", fieldname, word),
+                                        lambda: word_variants(self.evaluator, fieldname, word))
+
     def terms_within(self, spelling: str, word: str, edits: int, prefix: int) -> list[str]:
         """Words of a spelling field within `edits` of `word` sharing its first `prefix`
         letters (at most MAX_EXPANSIONS + 1), remembered for the generation: walking the
@@ -320,7 +326,10 @@ class SearchIndex:
         filters = _filters(request)
         try:
             within = evaluator.filter_mask(filters) if filters is not None else None
-            found = evaluator.run(parsed, within)
+            # the words' variants count towards matching, scores and snippets; the proximity
+            # bonus and the keyword order go by the words as typed
+            expanded = with_variants(parsed, context.word_variants)
+            found = evaluator.run(expanded, within)
         except ValueError as exc:
             raise QueryError(f"the query cannot be run: {exc}") from None
         docnums = np.flatnonzero(found.matched)
@@ -330,9 +339,9 @@ class SearchIndex:
             best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
             scores[best] += proximity_bonus(evaluator, parsed, found.matched, docnums[best])
             order = scores
-            words = keyword_words(parsed, request.q, context.text_fields)
-            if words and len(docnums):
-                order = words_held(evaluator, words, docnums) * (scores.max() + 1) + scores
+            keywords = keyword_words(parsed, request.q, context.text_fields)
+            if keywords and len(docnums):  # articles with more of the words first
+                order = words_held(evaluator, keywords, docnums) * (scores.max() + 1) + scores
         else:
             dates = evaluator.postings.dates(context.searcher, "date")[docnums]
             newest = request.sort == "newest"
@@ -344,18 +353,18 @@ class SearchIndex:
         codes, _ = context.codes("dupkey")
         stories = _Stories(codes[docnums])
         listed = stories.listed(order, ties, start + request.per_page)
-        words = _QueryWords(parsed, context.searcher.reader())
+        words = _QueryWords(expanded, context.searcher.reader())
         hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, words)
                 for position, similar in listed[start:start + request.per_page]]
         shown = docnums[stories.representatives()]
         facets = {name: _facet_counts(*context.codes(column), shown)
                   for name, column in FACETS.items()}
-        found = Results(request=request, total=stories.count(), hits=hits,
-                        took_ms=(time.perf_counter() - started) * 1000, facets=facets,
-                        suggestion=_suggestion(context, request.q),
-                        total_articles=len(docnums))
-        self.cache.put(context.version, request, found)
-        return found
+        results = Results(request=request, total=stories.count(), hits=hits,
+                          took_ms=(time.perf_counter() - started) * 1000, facets=facets,
+                          suggestion=_suggestion(context, request.q),
+                          total_articles=len(docnums))
+        self.cache.put(context.version, request, results)
+        return results
 
     def article(self, article_id: str, q: str | None = None) -> StoredArticle:
         """The article with its paragraphs as HTML, the words of query `q` marked."""

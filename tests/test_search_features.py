@@ -106,6 +106,18 @@ def test_two_word_query_ranks_articles_with_both_words_first(index):
                                                     "news/food_prices.txt"}
 
 
+def test_a_word_also_finds_the_variants_that_occur_with_it(index):
+    """The stemmer keeps `syria` and `syrian` apart; they mostly occur in the same articles,
+    so a search for one also lists the articles with only the other, after those holding the
+    word typed. `porto` never occurs with `port`: the port articles do not bring it in."""
+    ids = [hit.id for hit in search(index, "syria").hits]
+    assert set(ids[:2]) == {"news/syria_talks.txt", "news/syria_trade.txt"}
+    assert ids[2:] == ["news/syrian_refugees.txt"]
+    port = search(index, "port", per_page=100)
+    assert len(port.hits) == port.total >= 3
+    assert "news/porto_wine.txt" not in {hit.id for hit in port.hits}
+
+
 def test_words_found_together_rank_above_words_found_apart(index):
     results = search(index, "interest rates")
     assert [hit.id for hit in results.hits] == ["news/rates_together.txt",
