@@ -132,7 +132,10 @@ def serve_command(index_dir, seeds, host, port, workers, access_log):
         raise Failure(str(exc)) from None
     click.echo(describe_report(report), err=True)
     click.echo(f"Serving on http://{host}:{port}/", err=True)
-    serve(index_dir, host, port, workers=workers, access_log=access_log)
+    try:
+        serve(index_dir, host, port, workers=workers, access_log=access_log)
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
 
 
 def main():

@@ -28,3 +28,7 @@ class IndexWriteError(SearchsvcError):
 
 class IndexBusy(SearchsvcError):
     """Raised when another indexing run holds the index lock."""
+
+
+class SettingError(SearchsvcError):
+    """Raised when a SEARCHSVC_* setting cannot be understood."""

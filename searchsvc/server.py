@@ -27,7 +27,11 @@ class _Gunicorn(BaseApplication):
 
 def serve(index_dir: str, host: str, port: int, workers: int | None = None, threads: int = 4,
           access_log: bool = False) -> None:
-    """Serve until interrupted. Each worker process builds its own app (and Searchers)."""
+    """Serve until interrupted. Each worker process builds its own app (and Searchers); one
+    is built here first, so that a bad setting stops the command with its message
+    (SettingError) instead of every worker failing to boot."""
+    app_config = {"INDEX_DIR": index_dir}
+    create_app(app_config)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or max(2, os.cpu_count() or 1),
@@ -44,7 +48,7 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
         "errorlog": "-",
         "loglevel": "info",
     }
-    _Gunicorn(options, {"INDEX_DIR": index_dir}).run()
+    _Gunicorn(options, app_config).run()
 
 
 def _drop_stalled_clients(arbiter) -> None:

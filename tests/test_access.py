@@ -6,6 +6,7 @@ import requests
 
 from conftest import LiveServer
 from robustness import WRITE_METHODS, app_routes, report_figure
+from searchsvc.errors import SettingError
 from searchsvc.web import create_app
 from searchsvc.web.ratelimit import parse_rate
 
@@ -115,8 +116,18 @@ def test_rate_limit_setting_is_checked():
     assert parse_rate("10/seconds") == (10, 1)
     assert parse_rate(" 5000 / day ") == (5000, 86400)
     for bad in ("fast", "0/minute", "10/fortnight", "-1/second", "1.5/minute"):
-        with pytest.raises(ValueError, match="RATE_LIMIT must look like 120/minute"):
+        with pytest.raises(SettingError, match="RATE_LIMIT must look like 120/minute"):
             create_app({"INDEX_DIR": "unused", "RATE_LIMIT": bad})
+
+
+def test_results_cache_setting_sizes_the_cache():
+    """SEARCHSVC_RESULTS_CACHE=0 computes every search (bench/speed.py serves that way)."""
+    assert create_app({"INDEX_DIR": "unused", "RESULTS_CACHE": "0"}
+                      ).extensions["searchsvc"].cache.entries == 0
+    assert create_app({"INDEX_DIR": "unused", "RESULTS_CACHE": "50"}
+                      ).extensions["searchsvc"].cache.entries == 50
+    with pytest.raises(SettingError, match="SEARCHSVC_RESULTS_CACHE must be a whole number"):
+        create_app({"INDEX_DIR": "unused", "RESULTS_CACHE": "1.5"})
 
 
 def test_rate_limit_over_http_counts_the_peer_not_its_headers(seeds_dir, index_dir, monkeypatch,

@@ -1,6 +1,9 @@
 """The `searchsvc` command as a user runs it: output and exit statuses."""
 
+import os
 import shutil
+
+import pytest
 
 from conftest import DATA, REPO, run_cli
 
@@ -87,6 +90,18 @@ def test_search_suggests_a_spelling(tmp_path):
     run_cli("index", cwd=site)
     result = run_cli("search", "cosmonout", cwd=site)
     assert "Did you mean: cosmonaut" in result.stdout
+
+
+@pytest.mark.parametrize("setting, value, message", [
+    ("SEARCHSVC_RESULTS_CACHE", "lots", "SEARCHSVC_RESULTS_CACHE must be a whole number"),
+    ("SEARCHSVC_RESULTS_CACHE", "-1", "SEARCHSVC_RESULTS_CACHE must be a whole number"),
+    ("SEARCHSVC_RATE_LIMIT", "fast", "SEARCHSVC_RATE_LIMIT must look like 120/minute"),
+])
+def test_serve_refuses_a_bad_setting_with_its_message(tmp_path, setting, value, message):
+    site = make_site(tmp_path)
+    result = run_cli("serve", "--port", "1", cwd=site, env={**os.environ, setting: value})
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_serve_builds_a_missing_index_first(tmp_path):

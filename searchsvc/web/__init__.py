@@ -9,6 +9,8 @@ from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..caching import RESULTS_CACHE_ENTRIES
+from ..errors import SettingError
 from ..searching import SearchIndex
 from . import api, errors, feeds, pages, ratelimit
 
@@ -43,10 +45,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         INDEX_DIR=os.environ.get("SEARCHSVC_INDEX", "index"),
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         RATE_LIMIT=os.environ.get("SEARCHSVC_RATE_LIMIT"),
+        RESULTS_CACHE=os.environ.get("SEARCHSVC_RESULTS_CACHE", str(RESULTS_CACHE_ENTRIES)),
     )
     if test_config:
         app.config.update(test_config)
-    app.extensions["searchsvc"] = SearchIndex(app.config["INDEX_DIR"])
+    app.extensions["searchsvc"] = SearchIndex(app.config["INDEX_DIR"],
+                                              cache_entries=_entries(app.config["RESULTS_CACHE"]))
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
@@ -81,3 +85,15 @@ def templates_dir() -> Path:
             return candidate
     raise RuntimeError("searchsvc's templates are missing; reinstall the package "
                        f"(looked in: {', '.join(map(str, candidates))})")
+
+
+def _entries(setting) -> int:
+    """RESULTS_CACHE: how many search results to keep for repeated searches (0: none)."""
+    try:
+        entries = int(setting)
+    except (TypeError, ValueError):
+        entries = -1
+    if entries < 0:
+        raise SettingError(f"SEARCHSVC_RESULTS_CACHE must be a whole number of results to "
+                           f"keep, 0 or more (0: no cache), not {setting!r}")
+    return entries

@@ -10,6 +10,7 @@ import time
 
 from flask import Flask, request
 
+from ..errors import SettingError
 from .errors import error_response
 
 PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
@@ -22,8 +23,8 @@ def parse_rate(text: str) -> tuple[int, int]:
     count, _, unit = str(text).strip().partition("/")
     period = PERIODS.get(unit.strip().lower().removesuffix("s"))
     if not count.strip().isdigit() or int(count) < 1 or period is None:
-        raise ValueError(f"RATE_LIMIT must look like 120/minute (a number of requests per "
-                         f"{', '.join(PERIODS)}), not {text!r}")
+        raise SettingError(f"SEARCHSVC_RATE_LIMIT must look like 120/minute (a number of "
+                           f"requests per {', '.join(PERIODS)}), not {text!r}")
     return int(count), period
 
 
