@@ -89,9 +89,8 @@ def proximity_bonus(evaluator, parsed: query.Query, matched: np.ndarray,
         candidates = np.intersect1d(docnums, both)
         if not len(candidates):
             continue
-        here, there = (keys[np.isin(keys >> 32, candidates)] for keys in (
-            postings.positions(searcher, fieldname, first),
-            postings.positions(searcher, fieldname, second)))
+        here, there = (postings.occurrences(searcher, fieldname, word).of(candidates)
+                       for word in (first, second))
         # keys are document << 32 | position, so a window never reaches another document
         nearest = np.minimum(np.searchsorted(there, here - PROXIMITY_WINDOW), len(there) - 1)
         close = np.abs(there[nearest] - here) <= PROXIMITY_WINDOW

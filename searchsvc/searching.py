@@ -219,7 +219,7 @@ class _Context:
     def codes(self, fieldname: str) -> tuple[np.ndarray, list]:
         """A sortable field's values as integer codes per document and the distinct values
         (code 0: none)."""
-        return self.evaluator.postings.codes(fieldname, self.column(fieldname))
+        return self.evaluator.postings.codes(self.searcher, fieldname)
 
     def word_variants(self, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
         """The variants of a query word the stemmer misses (ranking.with_variants),
@@ -238,15 +238,6 @@ class _Context:
                      for found in segment.terms_within(spelling, word, edits, prefix))
             return sorted(set(itertools.islice(found, MAX_EXPANSIONS + 1)))
         return self.generation.remember(("within", spelling, word, edits, prefix), walk)
-
-    def column(self, fieldname: str) -> list:
-        """A sortable field's value for every document number, read once per generation so
-        collapsing and facet counting cost a list lookup per matching document."""
-        # Segment by segment: Whoosh's multi-segment column reader leaves out the segments
-        # that lack the column (no article there had a date, say), shifting all that follow.
-        return self.generation.get(("column", fieldname), lambda: [
-            value for reader, _ in self.searcher.reader().leaf_readers()
-            for value in reader.column_reader(fieldname)])
 
     @property
     def vocabulary(self) -> "_Vocabulary":
@@ -711,11 +702,16 @@ def _snippet(text: str, matches: list[highlight.Token]) -> str:
 
 
 def _highlight_title(title: str, words: frozenset[str], fieldname: str) -> str:
+    analyzer = build_schema()[fieldname].analyzer
     if not words:
         return html.escape(title)
-    marked = highlight.highlight(title, words, build_schema()[fieldname].analyzer,
-                                 highlight.WholeFragmenter(charlimit=None), MarkFormatter())
-    return marked or html.escape(title)
+    if not isinstance(analyzer, NewsAnalyzer):
+        return highlight.highlight(title, words, analyzer, highlight.WholeFragmenter(
+            charlimit=None), MarkFormatter()) or html.escape(title)
+    marks = analyzer.matches(title, words)
+    if not marks:
+        return html.escape(title)
+    return MarkFormatter().format_fragment(highlight.Fragment(title, marks, 0, len(title)))
 
 
 def _suggestion(context: "_Context", text: str) -> str | None:

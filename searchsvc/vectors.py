@@ -60,6 +60,14 @@ class Occurrences:
     """Character offset of each occurrence's start and end (None if the field has none)."""
     ends: np.ndarray | None
 
+    def of(self, docnums: np.ndarray) -> np.ndarray:
+        """The keys of the occurrences in `docnums` (ascending; few, else use np.isin)."""
+        docnums = np.asarray(docnums, dtype=np.int64)
+        low = np.searchsorted(self.keys, docnums << 32)
+        high = np.searchsorted(self.keys, (docnums + 1) << 32)
+        return np.concatenate([self.keys[a:b] for a, b in zip(low.tolist(), high.tolist())]
+                              or [self.keys[:0]])
+
     def chars(self, docnum: int) -> list[tuple[int, int]]:
         """(start, end) character offsets of the occurrences in one document."""
         low, high = np.searchsorted(self.keys, [docnum << 32, (docnum + 1) << 32])
@@ -151,10 +159,11 @@ class Postings:
         return self._column(("dates", fieldname),
                             lambda: _dates(searcher.reader(), fieldname, self.size))
 
-    def codes(self, key, values: list) -> tuple[np.ndarray, list]:
-        """`values` (one per document) as integer codes and the list of distinct values; code
-        0 stands for a missing value (None or empty)."""
-        return self._column(("codes", key), lambda: _codes(values))
+    def codes(self, searcher, fieldname: str) -> tuple[np.ndarray, list]:
+        """A sortable field's value in each document as an integer code, and the distinct
+        values by code; code 0 stands for none."""
+        return self._column(("codes", fieldname),
+                            lambda: _codes(searcher.reader(), fieldname, self.size))
 
     def _column(self, key, build):
         with self._lock:
@@ -442,15 +451,25 @@ def _dates(reader, fieldname: str, size: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(size, dtype=np.int64)
 
 
-def _codes(values: list) -> tuple[np.ndarray, list]:
-    distinct = [None]
-    index = {}
-    codes = np.zeros(len(values), dtype=np.int32)
-    for docnum, value in enumerate(values):
-        if value:
-            code = index.get(value)
+def _codes(reader, fieldname: str, size: int) -> tuple[np.ndarray, list]:
+    # Segment by segment, raw: Whoosh's multi-segment column reader leaves out the segments
+    # that lack the column (no article there had a date, say), shifting all that follow, and
+    # translating every value costs more than reading it.
+    field = reader.schema[fieldname]
+    distinct: list = [None]
+    index: dict = {}
+    codes: list[int] = []
+    for segment, _ in reader.leaf_readers():
+        if not segment.has_column(fieldname):
+            codes.extend([0] * segment.doc_count_all())
+            continue
+        for raw in segment.column_reader(fieldname, translate=False):
+            code = index.get(raw)
             if code is None:
-                code = index[value] = len(distinct)
-                distinct.append(value)
-            codes[docnum] = code
-    return codes, distinct
+                value = field.from_column_value(raw) if raw else None
+                code = index[raw] = len(distinct) if value else 0
+                if value:
+                    distinct.append(value)
+            codes.append(code)
+    assert len(codes) == size
+    return np.asarray(codes, dtype=np.int32), distinct
