@@ -353,16 +353,20 @@ def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
     return chosen[np.lexsort((ties[chosen], -key[chosen]))]
 
 
+def _segment_postings(reader, fieldname: str, text: bytes):
+    """(postings matcher, first document number) of a term in each segment holding it, with
+    the segment's deleted documents (the callers drop them with the `live` mask)."""
+    for segment, offset in reader.leaf_readers():
+        if (fieldname, text) in segment:
+            matcher = segment.postings(fieldname, text)
+            yield (matcher.child if isinstance(matcher, FilterMatcher) else matcher), offset
+
+
 def _read_postings(reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers, weights) of a term across all segments, deleted documents
     included. Whoosh's block postings are read a block at a time."""
     docnums, weights = [], []
-    for segment, offset in reader.leaf_readers():
-        if (fieldname, text) not in segment:
-            continue
-        matcher = segment.postings(fieldname, text)
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child
+    for matcher, offset in _segment_postings(reader, fieldname, text):
         if isinstance(matcher, W3LeafMatcher):
             while matcher.is_active():
                 matcher._read_ids()
@@ -389,12 +393,7 @@ def _read_occurrences(reader, fieldname: str, text: bytes) -> Occurrences:
     format_ = reader.schema[fieldname].format
     chars = isinstance(format_, formats.Characters)
     decode = format_.decode_characters if chars else format_.decode_positions
-    for segment, offset in reader.leaf_readers():
-        if (fieldname, text) not in segment:
-            continue
-        matcher = segment.postings(fieldname, text)
-        if isinstance(matcher, FilterMatcher):
-            matcher = matcher.child
+    for matcher, offset in _segment_postings(reader, fieldname, text):
         while matcher.is_active():
             found = decode(matcher.value())
             docnums.append(matcher.id() + offset)
