@@ -107,3 +107,22 @@ def test_snippet_marks_from_stored_offsets_equal_those_from_analysis(index, text
         assert from_offsets, f"{hit.id} should hold one of {sorted(words)}"
         assert [(m.startchar, m.endchar, m.text) for m in from_offsets] == \
                [(m.startchar, m.endchar, m.text) for m in analysed]
+
+
+def test_postings_kept_in_memory_stay_within_their_capacity(index):
+    """The postings cache drops the least recently used terms beyond its capacity, and
+    searches over a small cache give the same answers as over a large one."""
+    from searchsvc.vectors import Evaluator, Postings
+
+    context = index._context()
+    small = Postings(context.searcher.doc_count_all(), capacity=6)
+    evaluator = Evaluator(context.searcher, small)
+    for text in QUERIES:
+        parsed = index._parse(context, text)
+        ours = evaluator.run(parsed)
+        reference = context.evaluator.run(parsed)
+        assert np.flatnonzero(ours.matched).tolist() == \
+            np.flatnonzero(reference.matched).tolist()
+        assert ours.scores == pytest.approx(reference.scores, rel=1e-9)
+        assert small._held <= small.capacity or len(small._terms) == 1
+    assert len(small._terms) >= 1
