@@ -44,7 +44,7 @@ FACETS = {"source": "source_name", "language": "language", "month": "month"}
 MAX_SUGGESTIONS = 20
 MIN_TITLE_FRAGMENT = 3
 MAX_RELATED = 20
-REMEMBERED = 4096  # spelling lookups kept per index generation
+REMEMBERED = 4096  # word-list and word-variant lookups kept per index generation
 RELATED_TERMS = 12
 
 
