@@ -9,13 +9,17 @@ def write_seed(folder, name, title, body):
     (folder / name).write_text(f"date 2024-03-01\ntitle {title}\n\n{body}\n\nWire\n")
 
 
-def test_a_repeated_search_is_answered_from_the_cache(tmp_path):
+def harbour_index(tmp_path):
+    """A seeds folder with one harbour story, indexed; (seeds folder, SearchIndex)."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     write_seed(seeds, "a.txt", "Harbour reopens", "The harbour reopened to ships.")
     update_index(tmp_path / "index", [seeds], progress=False)
-    index = SearchIndex(tmp_path / "index")
+    return seeds, SearchIndex(tmp_path / "index")
 
+
+def test_a_repeated_search_is_answered_from_the_cache(tmp_path):
+    _, index = harbour_index(tmp_path)
     first = index.search(SearchRequest("harbour"))
     again = index.search(SearchRequest("harbour"))
     assert again.hits is first.hits and again.facets is first.facets
@@ -25,11 +29,7 @@ def test_a_repeated_search_is_answered_from_the_cache(tmp_path):
 
 
 def test_a_new_index_generation_is_searched_afresh(tmp_path):
-    seeds = tmp_path / "seeds"
-    seeds.mkdir()
-    write_seed(seeds, "a.txt", "Harbour reopens", "The harbour reopened to ships.")
-    update_index(tmp_path / "index", [seeds], progress=False)
-    index = SearchIndex(tmp_path / "index")
+    seeds, index = harbour_index(tmp_path)
     assert index.search(SearchRequest("harbour")).total == 1
 
     write_seed(seeds, "b.txt", "Harbour closes", "Storms closed the harbour.")
