@@ -1,238 +1,132 @@
-"""The text analysis of the article fields, fused into one loop for speed.
+"""How text becomes index terms: words, lowercased, stop words dropped, stemmed, accents folded.
 
-`NewsAnalyzer` yields exactly the tokens of Whoosh's chain RegexTokenizer | LowercaseFilter |
-StopFilter | StemFilter | CharsetFilter(accent_map) (tests/test_analysis.py compares them),
-but a token costs a few dictionary lookups instead of a trip through five generators.
-`NewsText` indexes a value in one pass that gives both its postings and its spelling words,
-where Whoosh's TEXT builds a Token per word twice over. Analysis was most of the time of
-indexing.
+Every article is analysed in its own language (its Snowball stemmer and stop words, or, for a
+language without a stemmer, lowercasing and accent folding only), and all languages share one
+`title` and one `body` field: a query word is looked up in the form each language present in
+the index gives it (searchsvc.querying). `Analysis.terms` yields exactly the terms of
+Whoosh's chain RegexTokenizer | LowercaseFilter | StopFilter | StemFilter |
+CharsetFilter(accent_map) (tests/test_analysis.py compares them), but a word costs one
+dictionary lookup instead of a trip through five generators: analysis is most of the time
+of indexing.
 """
+
+from __future__ import annotations
 
 import re
 from functools import lru_cache
 
-from whoosh import fields, formats
-from whoosh.analysis import Composable, Token
-from whoosh.analysis.tokenizers import default_pattern
-from whoosh.lang import stemmer_for_language, stopwords_for_language
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.highlight import Token
+from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
-from whoosh.util.text import rcompile
 
-STEM_CACHE_WORDS = 200_000
-_PATTERN = rcompile(default_pattern)
+DEFAULT_LANGUAGE = "en"
+GENERIC = "xx"
+"""The analysis of every language without a Snowball stemmer: words lowercased and folded."""
+STEMMED_LANGUAGES = ("da", "de", "en", "es", "fi", "fr", "hu", "it", "nl", "no", "pt", "ro",
+                     "ru", "sv")
+CACHED_WORDS = 200_000
+
 _WORDS = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the same words, for findall (no group)
+_STOP = ""  # the cached "term" of a stop word
 
 
-class NewsAnalyzer(Composable):
-    """Tokenise, lowercase, drop stop words (renumbering positions), stem, fold accents."""
+def analysis_language(language: str | None) -> str:
+    """The analysis an article of this language is indexed with."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    return language if language in STEMMED_LANGUAGES else GENERIC
 
-    def __init__(self, language: str, stopwords: bool, stemming: bool):
+
+@lru_cache(maxsize=None)
+def analysis_for(language: str | None) -> "Analysis":
+    """The (per-process, shared) analysis of a language."""
+    return Analysis(analysis_language(language))
+
+
+def query_analyzer():
+    """What the query parser does to words: split and lowercase only. Stop words, stems and
+    accents depend on the language each word is looked up in (searchsvc.querying)."""
+    return RegexTokenizer() | LowercaseFilter()
+
+
+class Analysis:
+    """One language's analysis, with the terms of the words seen so far remembered."""
+
+    def __init__(self, language: str):
         self.language = language
-        self.stopwords = stopwords
-        self.stemming = stemming
-        self._setup()
+        self.stopwords = frozenset(stopwords_for_language(language)
+                                   if language != GENERIC and has_stopwords(language) else ())
+        self._stem = (stemmer_for_language(language)
+                      if language != GENERIC and has_stemmer(language) else None)
+        self._terms: dict[str, str] = {}  # lowercased word -> term ("" for a stop word)
+        self._folded: dict[str, str] = {}  # lowercased word -> accent-folded word
 
-    def _setup(self) -> None:
-        self._stops = (frozenset(stopwords_for_language(self.language)) if self.stopwords
-                       else frozenset())
-        self._stem = stemmer_for_language(self.language) if self.stemming else None
-        # word as written, lowercased -> index term (stemmed, then accent-folded)
-        self._terms: dict[str, str] = {}
-        # lowercased -> accent-folded (stop words kept for highlighting, or stemming off)
-        self._folded: dict[str, str] = {}
-        # the last value `occurrences` saw and its words, for `spelling_words` to reuse
-        self._last: tuple[str, set[str]] = ("", set())
+    def __repr__(self) -> str:
+        return f"Analysis({self.language!r})"
 
-    def __getstate__(self):
-        return {"language": self.language, "stopwords": self.stopwords,
-                "stemming": self.stemming}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._setup()
-
-    def __eq__(self, other):
-        return (other.__class__ is self.__class__ and self.language == other.language
-                and self.stopwords == other.stopwords and self.stemming == other.stemming)
-
-    def __repr__(self):
-        return (f"{self.__class__.__name__}({self.language!r}, stopwords={self.stopwords}, "
-                f"stemming={self.stemming})")
-
-    def has_morph(self) -> bool:
-        return self.stemming
-
-    def clean(self) -> None:
-        self._terms.clear()
-        self._folded.clear()
-
-    def term(self, word: str) -> str:
-        """The index term of one lowercased, non-stop word."""
+    def term(self, word: str) -> str | None:
+        """The index term of one lowercased word; None for a stop word."""
         term = self._terms.get(word)
         if term is None:
-            if len(self._terms) >= STEM_CACHE_WORDS:
-                self._terms.clear()
+            term = self._learn(word)
+        return term or None
+
+    def _learn(self, word: str) -> str:
+        if len(self._terms) >= CACHED_WORDS:
+            self._terms.clear()
+        if word in self.stopwords or not word:
+            term = _STOP
+        else:
             stemmed = self._stem(word) if self._stem else word
-            term = self._terms[word] = stemmed.translate(accent_map)
+            term = stemmed.translate(accent_map)
+        self._terms[word] = term
         return term
 
     def fold(self, word: str) -> str:
         folded = self._folded.get(word)
         if folded is None:
-            if len(self._folded) >= STEM_CACHE_WORDS:
+            if len(self._folded) >= CACHED_WORDS:
                 self._folded.clear()
             folded = self._folded[word] = word.translate(accent_map)
         return folded
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 no_morph=False, **kwargs):
-        assert isinstance(value, str), f"{value!r} is not unicode"
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = value
-            matches = [_Whole(value)]
-        else:
-            matches = _PATTERN.finditer(value)
-        stops = self._stops
-        filtering = self.stopwords
-        morph = self.stemming and not no_morph
-        known = self._terms if morph else self._folded
-        convert = self.term if morph else self.fold
-        fold = self.fold
-        renumbered = None
-        for pos, match in enumerate(matches):
-            text = match.group()
-            word = text.lower()
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = text
-            if positions:
-                t.pos = start_pos + pos if tokenize else start_pos
-            if chars:
-                t.startchar = start_char + match.start()
-                t.endchar = start_char + match.end()
-            if filtering and (not word or word in stops):  # StopFilter(minsize=1)
-                if removestops:
-                    continue
-                t.stopped = True
-                t.text = fold(word)
-                yield t
-                continue
-            if positions:
-                # StopFilter(renumber=True): kept words get consecutive positions
-                renumbered = t.pos if renumbered is None else renumbered + 1
-                t.pos = renumbered
-            t.stopped = False
-            t.text = known.get(word) or convert(word)
-            yield t
-
+    def terms(self, text: str) -> list[str]:
+        """The index terms of `text` in order, stop words left out: term i is at word
+        position i (the positions of the words kept are consecutive, as Whoosh's StopFilter
+        renumbers them)."""
+        words = _WORDS.findall(text)
+        if not words:
+            return []
+        words = "\x00".join(words).lower().split("\x00")
+        terms = list(map(self._terms.get, words))
+        if None in terms:
+            terms = [term if term is not None else self._learn(word)
+                     for term, word in zip(terms, words)]
+        return list(filter(None, terms))
 
     def matches(self, value: str, terms: frozenset[str]) -> list[Token]:
         """Tokens (with characters) of the words of `value` whose index term is in `terms`,
-        as __call__(chars=True, removestops=False) marks them for a highlighter. Each
-        distinct word is looked up once, then only the matching ones are found again by a
-        regular expression that keeps to the tokenizer's word boundaries: a quarter of the
-        time of analysing every word."""
-        wanted = self.surface_words(value, terms)
+        for a highlighter. Each distinct word is looked up once, then only the matching
+        ones are found again by a regular expression that keeps to the tokenizer's word
+        boundaries: a quarter of the time of analysing every word."""
+        term = self.term
+        wanted = frozenset(word for word in set(_WORDS.findall(value))
+                           if term(word.lower()) in terms)
         if not wanted:
             return []
-        found = []
-        for match in _surface_pattern(wanted).finditer(value):
-            term = self._index_term(match.group().lower())
-            if term in terms:
-                found.append(Token(text=term, boost=1.0, startchar=match.start(),
-                                   endchar=match.end(), matched=True, stopped=False))
-        return found
+        return [Token(text=term(match.group().lower()), boost=1.0, startchar=match.start(),
+                      endchar=match.end(), matched=True, stopped=False)
+                for match in _surface_pattern(wanted).finditer(value)]
 
-    def surface_words(self, value: str, terms: frozenset[str]) -> frozenset[str]:
-        """The distinct lowercased words of `value` that are indexed as one of `terms`."""
-        index_term = self._index_term
-        return frozenset(word for word in set(_WORDS.findall(value.lower()))
-                         if index_term(word) in terms)
 
-    def _index_term(self, word: str) -> str | None:
-        """The index term of a lowercased word; None for a stop word."""
-        if self.stopwords and word in self._stops:
-            return None
-        if self.stemming:
-            return self._terms.get(word) or self.term(word)
-        return self._folded.get(word) or self.fold(word)
-
-    def occurrences(self, value: str, chars: bool) -> dict[str, list]:
-        """Index term -> positions (or (position, start, end) with `chars`) of one value, as
-        the Positions and Characters formats collect them from __call__(mode="index")."""
-        stops = self._stops if self.stopwords else ()
-        known = self._terms if self.stemming else self._folded
-        convert = self.term if self.stemming else self.fold
-        found: dict[str, list] = {}
-        words = set()
-        position = None
-        for number, match in enumerate(_PATTERN.finditer(value)):
-            word = match.group().lower()
-            if word in stops:
-                continue
-            position = number if position is None else position + 1
-            words.add(word)
-            term = known.get(word) or convert(word)
-            entry = (position, match.start(), match.end()) if chars else position
-            places = found.get(term)
-            if places is None:
-                found[term] = [entry]
-            else:
-                places.append(entry)
-        self._last = (value, words)
-        return found
-
-    def spelling_words(self, value: str) -> set[str]:
-        """The value's words unstemmed, as __call__(no_morph=True) gives them."""
-        last_value, words = self._last
-        if last_value is not value:
-            return {t.text for t in self(value, no_morph=True)}
-        return {self.fold(word) for word in words}
+def split_words(text: str) -> list[str]:
+    """The words of `text` as written, as the tokenizer splits them."""
+    return _WORDS.findall(text)
 
 
 @lru_cache(maxsize=1024)
 def _surface_pattern(words: frozenset[str]) -> re.Pattern:
-    """Finds `words` (lowercased) in any case where the tokenizer would find them as words."""
+    """Finds `words` (as written) where the tokenizer would find them as words."""
     alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
-    return re.compile(r"(?<![\w*])(?<![\w*]\.)(?:%s)(?![\w*])(?!\.[\w*])" % alternatives,
-                      re.IGNORECASE)
-
-
-class NewsText(fields.TEXT):
-    """A TEXT field analysed by its NewsAnalyzer in one pass per value."""
-
-    def index(self, value, **kwargs):
-        analyzer = self.analyzer
-        kind = type(self.format)
-        if (kwargs.keys() - {"mode"} or not isinstance(value, str)
-                or not isinstance(analyzer, NewsAnalyzer)
-                or kind not in (formats.Positions, formats.Characters)):
-            return super().index(value, **kwargs)
-        boost = self.format.field_boost
-        encode = self.format.encode
-        return [(term.encode("utf-8"), len(places), len(places) * boost, encode(places))
-                for term, places in analyzer.occurrences(
-                    value, chars=kind is formats.Characters).items()]
-
-    def spellable_words(self, value):
-        if isinstance(value, str) and isinstance(self.analyzer, NewsAnalyzer):
-            return iter(sorted(self.analyzer.spelling_words(value)))
-        return super().spellable_words(value)
-
-
-class _Whole:
-    """The whole value as one match, for tokenize=False."""
-
-    def __init__(self, value: str):
-        self.value = value
-
-    def group(self) -> str:
-        return self.value
-
-    def start(self) -> int:
-        return 0
-
-    def end(self) -> int:
-        return len(self.value)
+    return re.compile(r"(?<![\w*])(?<![\w*]\.)(?:%s)(?![\w*])(?!\.[\w*])" % alternatives)

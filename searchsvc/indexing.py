@@ -7,8 +7,8 @@ hard-linked clone of the current one, or an empty one for --rebuild) and then re
 killed leaves the previous generation serving.
 """
 
-import datetime as dt
 import fcntl
+import json
 import os
 import shutil
 import sys
@@ -21,10 +21,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .articles import Article, Problem, SourceFile, find_files, read_file
+from .articles import Problem, SourceFile, find_files, read_file
 from .errors import ArticleError, IndexBusy, IndexMissing, IndexWriteError
-from .schema import build_schema, dupkey, file_signature_term, text_fields
-from .writing import ArticleWriter, FileResult, write_files
+from .generation import META, FORMAT, Generation, IncompatibleIndex, write_generation
+from .schema import storage_schema
+from .writing import ArticleWriter, FileResult, PartWriters, write_files
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -45,16 +46,24 @@ class IndexStore:
         path = self.root / name
         return path if name.startswith(GENERATION_PREFIX) and path.is_dir() else None
 
-    def open(self) -> Index:
-        """The current index; IndexMissing with what to do when there is none or it is broken."""
+    def open(self) -> tuple[Index, Generation]:
+        """The current index and its arrays; IndexMissing with what to do when there is none
+        or it is broken."""
         generation = self.current()
         if generation is None:
             raise IndexMissing(f"no index at {self.root}: run `searchsvc index` to build it")
         try:
-            index = whoosh_index.open_dir(str(generation), schema=build_schema())
-            index.reader().close()  # opens every segment: a damaged one fails here, not mid-search
-            return index
-        except Exception as exc:  # Whoosh raises many types for damaged files
+            index = whoosh_index.open_dir(str(generation), schema=storage_schema())
+            arrays = Generation(generation)
+            with index.reader() as reader:  # opens every segment: a damaged one fails here
+                segments = [segment.segment_id() for segment in index._segments()]
+                if segments != arrays.segment_ids() or reader.doc_count_all() != arrays.size:
+                    raise IncompatibleIndex("its arrays do not match its segments")
+            return index, arrays
+        except IncompatibleIndex as exc:
+            raise IndexMissing(f"the index at {generation} cannot be used ({exc}); "
+                               "run `searchsvc index --rebuild` to rebuild it") from None
+        except Exception as exc:  # Whoosh and numpy raise many types for damaged files
             raise IndexMissing(f"the index at {generation} cannot be opened ({exc}); "
                                "run `searchsvc index --rebuild` to rebuild it") from None
 
@@ -166,6 +175,8 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
     with store.lock(wait=wait):
         files = find_files(roots, excludes)
         current = None if rebuild else store.current()
+        if current is not None and not _readable_format(current):
+            current = None  # written by another version of searchsvc: build it afresh
         try:
             known = _indexed_files(whoosh_index.open_dir(str(current))) if current else {}
         except Exception as exc:  # Whoosh raises many types for damaged files
@@ -182,8 +193,8 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
 
         generation = store.new_generation(clone=current)
         try:
-            ix = (whoosh_index.open_dir(str(generation), schema=build_schema()) if current
-                  else whoosh_index.create_in(str(generation), build_schema()))
+            ix = (whoosh_index.open_dir(str(generation), schema=storage_schema()) if current
+                  else whoosh_index.create_in(str(generation), storage_schema()))
             writer = ArticleWriter(ix)
             try:
                 for path in gone:
@@ -200,6 +211,8 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
             except BaseException:
                 writer.cancel()
                 raise
+            ix = whoosh_index.open_dir(str(generation), schema=storage_schema())
+            write_generation(generation, ix._segments())
             report.articles_total = ix.doc_count()
             ix.close()
             store.switch_to(generation)
@@ -216,22 +229,24 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
     return report
 
 
-def _add_file(writer, source: SourceFile, seen_ids: set[str]) -> FileResult:
-    """Read one file and add its articles (run by a writer process when there are many)."""
-    try:
-        items = list(read_file(source))
-    except ArticleError as exc:
-        return FileResult(source.path, readable=False, problems=[Problem(source.path, str(exc))])
+def _add_file(parts: PartWriters, source: SourceFile, seen_ids: set[str]) -> FileResult:
+    """Read one file and add its articles (run by a writer process when there are many). A
+    file that fails before giving an article is unreadable (its indexed articles stay until
+    it is fixed); one that fails later keeps what was read before, and says so."""
     result = FileResult(source.path)
-    for item in items:
-        if isinstance(item, Problem):
-            result.problems.append(item)
-        elif item.id in seen_ids:
-            result.problems.append(Problem(item.path, f"duplicate article id {item.id}"))
-        else:
-            seen_ids.add(item.id)
-            writer.add_document(**document(item, source))
-            result.indexed += 1
+    try:
+        for item in read_file(source):
+            if isinstance(item, Problem):
+                result.problems.append(item)
+            elif item.id in seen_ids:
+                result.problems.append(Problem(item.path, f"duplicate article id {item.id}"))
+            else:
+                seen_ids.add(item.id)
+                parts.writer().add_article(item, source)
+                result.indexed += 1
+    except ArticleError as exc:
+        result.problems.append(Problem(source.path, str(exc)))
+        result.readable = result.indexed > 0
     return result
 
 
@@ -249,29 +264,6 @@ def _count(writer, result: FileResult, known: dict[str, str], report: IndexRepor
     report.articles_indexed += result.indexed
 
 
-def document(article: Article, source: SourceFile) -> dict:
-    """The Whoosh fields of one article."""
-    title_field, body_field = text_fields(article.language)
-    doc = {
-        "id": article.id,
-        "file": source.path,
-        "filesig": file_signature_term(source.path, source.signature),
-        "language": article.language,
-        "dupkey": dupkey(article.title, article.body, article.source),
-        title_field: article.title,
-        body_field: article.body,
-    }
-    if article.date:
-        doc["date"] = dt.datetime.combine(article.date, dt.time())
-        doc["month"] = article.date.strftime("%Y-%m")
-    if article.source:
-        doc["source"] = article.source
-        doc["source_name"] = article.source
-    if article.url:
-        doc["url"] = article.url
-    return doc
-
-
 def _indexed_files(ix: Index) -> dict[str, str]:
     """path -> signature of every file with live articles (the lexicon still lists the terms
     of deleted documents until their segment is merged away)."""
@@ -285,6 +277,13 @@ def _indexed_files(ix: Index) -> dict[str, str]:
             path, signature = term.decode("utf-8").split("\x00", 1)
             files[path] = signature
         return files
+
+
+def _readable_format(generation: Path) -> bool:
+    try:
+        return json.loads((generation / META).read_text()).get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
 
 
 def _doc_count(generation: Path) -> int:

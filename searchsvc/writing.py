@@ -1,58 +1,60 @@
-"""Write many articles into a Whoosh index fast.
+"""Write many articles into an index generation fast.
 
-`write_files` spreads the files over a writer process per core, by size and in file order,
-each filling a segment of its own, so the index holds the documents in the order one writer
-would give them. `ArticleWriter` is Whoosh's SegmentWriter without what took most of a rebuild
-of Reuters-21578 beyond the articles themselves: a spelling-list posting per document and
-word, where only the words and their document counts are ever read (it keeps one posting per
-word, weighted by the count, which `IndexReader.frequency` returns); a disk lookup per posting
-for the length file of fields that have none; and a posting block, compressed, for each of the
-many terms with a single posting (`ArticleCodec` keeps those in the term table).
+Articles are written into segments by "part writers": each analyses its articles, hands the
+stored fields and id terms to Whoosh, and keeps the analysed text in a SegmentBuilder whose
+arrays it writes beside the Whoosh segment (searchsvc.segments). A part writer closes its
+segment and starts another every WRITER_MEMORY_MB or so of text, so memory stays bounded
+whatever the size of the input. Larger runs spread their files over a writer process per
+core, by size and in file order, so the index holds the documents in the order one process
+would give them. The run's own writer then deletes what changed, merges small segments, and
+commits every part at once.
 """
 
 from __future__ import annotations
 
 import ctypes
-import heapq
-import itertools
 import multiprocessing
-import operator
 import os
 import pickle
 import queue
 import random
 import signal
 import traceback
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from whoosh import fields, index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3PostingsWriter
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec, W3PostingsWriter
 from whoosh.matching import ListMatcher
-from whoosh.writing import PostingPool, SegmentWriter
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
 
-from .articles import Problem, SourceFile
+from .analysis import analysis_for, analysis_language
+from .articles import Article, Problem, SourceFile
+from .schema import dupkey, file_signature_term
+from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder
 
-# Postings a writer process keeps in memory before it sorts them out to disk, which costs half
-# as much again as writing them: Reuters-21578 five times over (108,000 articles) fits in two
-# processes, each at 0.95 GB.
 WRITER_MEMORY_MB = 1024
-# zlib level of posting blocks (Whoosh's default, 3, took 12% more CPU for Reuters-21578 for
-# an index 1.5% smaller) and the fewest postings a block needs to be compressed at all.
+"""What one writer process may hold before it writes its segment (about 40 bytes a word)."""
+BYTES_PER_WORD = 40
+# zlib level of Whoosh's posting blocks (its default, 3, costs more CPU for little) and the
+# fewest postings a block needs to be compressed at all.
 COMPRESSION = 1
 MIN_COMPRESSED_POSTINGS = 8
 # Terms with fewer postings than this keep them in the term table, no posting block.
 INLINE_POSTINGS = 2
-# Memory of one queued posting, as Whoosh's PostingPool reckons it for a short word.
-POSTING_BYTES = 200
-# Values of the non-text fields whose postings a writer remembers.
-RECURRING_VALUES = 10_000
 # Below this many bytes of files one process is quicker than starting writer processes.
 PARALLEL_MIN_BYTES = 2 * 2**20
 # Writer processes for larger runs; None: one per core.
 WRITER_PROCESSES = None
 WORKER_POLL_S = 0.5
+# Segments under this many documents are merged once there are more than MAX_SMALL_SEGMENTS
+# of them (so small incremental runs do not leave hundreds of segments behind); segments
+# under MERGE_MAX_DOCS that are mostly deleted are merged (compacted) too.
+SMALL_SEGMENT_DOCS = 20_000
+MAX_SMALL_SEGMENTS = 8
+MERGE_MAX_DOCS = 200_000
 
 
 @dataclass
@@ -66,9 +68,6 @@ class FileResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-AddFile = Callable[[SegmentWriter, SourceFile, set], FileResult]
-
-
 class WorkerFailed(Exception):
     """The traceback of an error in a writer process, as the cause of the error re-raised in
     the parent."""
@@ -76,16 +75,13 @@ class WorkerFailed(Exception):
 
 class ArticleCodec(W3Codec):
     """Whoosh's codec with two costs of small posting lists taken out, for the one-posting
-    lists of most terms (spelling words, ids, rare words): they are kept in the term table
-    (Whoosh's own inlining fails on a misspelt method name), and posting blocks of a few
-    postings are not compressed (zlib's fixed cost per call outweighs what it saves).
-    Index segments name this class: keep it here."""
+    lists of the id terms: they are kept in the term table (Whoosh's own inlining fails on a
+    misspelt method name), and posting blocks of a few postings are not compressed (zlib's
+    fixed cost per call outweighs what it saves). Index segments name this class: keep it
+    here."""
 
     def __init__(self):
         super().__init__(compression=COMPRESSION, inlinelimit=INLINE_POSTINGS)
-
-    def field_writer(self, storage, segment):
-        return _FieldWriter(self, storage, segment)
 
     def postings_writer(self, dbfile, byteids=False):
         return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
@@ -99,55 +95,10 @@ class ArticleCodec(W3Codec):
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
-class _FieldWriter(W3FieldWriter):
-    """Hands each term's postings to the postings writer in one call; Whoosh's loop makes
-    three calls and four type checks per posting."""
-
-    def add_postings(self, schema, lengths, items):
-        for fieldname, postings in itertools.groupby(items, key=_FIELDNAME):
-            self.start_field(fieldname, schema[fieldname])
-            field_lengths = lengths.field_lengths(fieldname) if lengths else None
-            for btext, term_postings in itertools.groupby(postings, key=_TERM):
-                self.start_term(btext)
-                self._postwriter.add_postings(term_postings, field_lengths)
-                self.finish_term()
-            self.finish_field()
-
-
-_FIELDNAME = operator.itemgetter(0)
-_TERM = operator.itemgetter(1)
-
-
 class _PostingsWriter(W3PostingsWriter):
     def __init__(self, *args, compression: int, **kwargs):
         super().__init__(*args, compression=compression, **kwargs)
         self._level = compression
-
-    def add_postings(self, items, lengths: list | None) -> None:
-        """add_posting for each of one term's (field, term, docnum, weight, value) in turn;
-        `lengths` holds the field's length of every document (None: the field has none)."""
-        ids, weights, values = self._ids, self._weights, self._values
-        maxweight, minlength, maxlength = self._maxweight, self._minlength, self._maxlength
-        limit = self._blocklimit
-        for _, _, docnum, weight, value in items:
-            if len(ids) >= limit:
-                self._maxweight, self._minlength, self._maxlength = maxweight, minlength, maxlength
-                self._write_block()
-                ids, weights, values = self._ids, self._weights, self._values
-                maxweight, minlength, maxlength = self._maxweight, self._minlength, self._maxlength
-            ids.append(docnum)
-            weights.append(weight)
-            if weight > maxweight:
-                maxweight = weight
-            if value:
-                values.append(value)
-            length = lengths[docnum] if lengths else None
-            if length:
-                if minlength is None or length < minlength:
-                    minlength = length
-                if length > maxlength:
-                    maxlength = length
-        self._maxweight, self._minlength, self._maxlength = maxweight, minlength, maxlength
 
     def _write_block(self, last=False):
         self._compression = self._level if len(self._ids) >= MIN_COMPRESSED_POSTINGS else 0
@@ -176,143 +127,54 @@ class _InlineMatcher(ListMatcher):
                               self._terminfo)
 
 
-class SpellingPool(PostingPool):
-    """Counts the spelling postings (field `spell_body`, `spell_title`, ...) per word instead of
-    queueing one per document; each word becomes one posting whose weight is its count. Takes
-    a document's postings of a field in one call (`add_field`)."""
-
-    def __init__(self, tempstore, segment, limitmb: int, spelling_fields: set[str]):
-        super().__init__(tempstore, segment, limitmb=limitmb)
-        self._spelling_fields = spelling_fields
-        self._spelling: dict[str, Counter] = {}
-
-    def add(self, item):
-        if item[0] in self._spelling_fields:
-            self.fieldnames.add(item[0])
-            words = self._spelling.setdefault(item[0], Counter())
-            words[item[1].decode("utf-8")] += item[3]
-        else:
-            super().add(item)
-
-    def add_field(self, fieldname: str, docnum: int, postings: list) -> None:
-        """One document's (term bytes, frequency, weight, value bytes) of one field; memory
-        is reckoned at POSTING_BYTES a posting instead of item by item."""
-        self.fieldnames.add(fieldname)
-        self.current.extend([(fieldname, term, docnum, weight, value)
-                             for term, _, weight, value in postings])
-        self.currentsize += POSTING_BYTES * len(postings)
-        if self.currentsize > self.limit:
-            self.save()
-
-    def add_spelling(self, fieldname: str, words) -> None:
-        """Count one document's spelling words (unique) for `fieldname`."""
-        self.fieldnames.add(fieldname)
-        self._spelling.setdefault(fieldname, Counter()).update(words)
-
-    def iter_postings(self):
-        words = ((name, word.encode("utf-8"), 0, float(count), b"")
-                 for name in sorted(self._spelling)
-                 for word, count in sorted(self._spelling[name].items()))  # UTF-8 keeps order
-        return heapq.merge(super().iter_postings(), words)
-
-
-class _FieldLengths:
-    """The per-document reader the postings writer asks for a field length at every posting:
-    each field's lengths are read once into a list (none for fields that keep none)."""
-
-    def __init__(self, reader, scorable: set[str]):
-        self._reader = reader
-        self._scorable = scorable
-        self._lengths: dict[str, list[int]] = {}
-
-    def field_lengths(self, fieldname: str) -> list | None:
-        """The field's length in every document, by document number (None: it keeps none)."""
-        lengths = self._lengths.get(fieldname)
-        if lengths is None and fieldname in self._scorable:
-            lengths = self._lengths[fieldname] = [
-                self._reader.doc_field_length(n, fieldname, 0)
-                for n in range(self._reader.doc_count_all())]
-        return lengths
-
-    def doc_field_length(self, docnum, fieldname, default=0):
-        lengths = self.field_lengths(fieldname)
-        return lengths[docnum] if lengths is not None and docnum < len(lengths) else default
-
-    def close(self):
-        self._reader.close()
-
-
 class ArticleWriter(SegmentWriter):
-    """A SegmentWriter with the SpellingPool and quick field lengths; on commit it also adds
-    the segments worker processes wrote (`parts`)."""
+    """Whoosh's SegmentWriter for articles: `add_article` stores an article in Whoosh and its
+    analysed text in the segment's arrays, which are written with the segment. Committing
+    also publishes the segments of part writers (`parts`) and merges small segments."""
 
-    def __init__(self, ix, limitmb: int = WRITER_MEMORY_MB, **kwargs):
+    def __init__(self, ix, **kwargs):
         kwargs.setdefault("codec", ArticleCodec())
-        super().__init__(ix, limitmb=limitmb, **kwargs)
-        schema = self.schema
-        spelling = {f.spelling_fieldname(name) for name, f in schema.items()
-                    if f.separate_spelling()}
-        self.pool = SpellingPool(self._tempstorage, self.newsegment, limitmb, spelling)
-        self._scorable = {name for name, f in schema.items() if f.scorable}
-        self._recurring: dict[tuple, list] = {}
+        super().__init__(ix, **kwargs)
+        self.arrays = SegmentBuilder()
         self.parts = []
+        self.mergetype = merge_small_segments
 
-    def add_document(self, **fields):
-        """Whoosh's SegmentWriter.add_document for documents without boosts, stored-value
-        overrides or term vectors (what indexing.document makes), with each document's
-        spelling words counted in one go."""
-        schema = self.schema
-        names = sorted(fields)
-        self._check_state()
-        self._check_fields(schema, [name for name in names if not name.startswith("_")])
-        if any(name.startswith("_") or schema[name].vector for name in names):
-            return super().add_document(**fields)
-        perdocwriter = self.perdocwriter
-        docnum = self.docnum
-        pool = self.pool
-        perdocwriter.start_doc(docnum)
+    def add_article(self, article: Article, source: SourceFile) -> None:
+        values = DocumentValues(
+            date=article.date.toordinal() if article.date else NO_DATE,
+            dupkey=dupkey(article.title, article.body, article.source),
+            source=article.source, language=article.language,
+            analysis=analysis_language(article.language))
+        stored = {"id": article.id, "file": source.path,
+                  "filesig": file_signature_term(source.path, source.signature),
+                  "title": article.title, "body": article.body, "language": article.language}
+        for name in ("date", "source", "url"):
+            value = getattr(article, name)
+            if value:
+                stored[name] = value
+        self.add_document(**stored)
+        self.arrays.add({"title": article.title, "body": article.body},
+                        analysis_for(article.language), values)
+
+    def full(self) -> bool:
+        """True once the segment holds WRITER_MEMORY_MB of text: time to write it."""
+        return self.arrays.tokens * BYTES_PER_WORD >= WRITER_MEMORY_MB * 2**20
+
+    def _finalize_segment(self):
+        segment = super()._finalize_segment()
+        self.arrays.write(self.storage.folder, segment.segment_id())
+        return segment
+
+    def merge_segment(self, segment) -> None:
+        """Add a committed segment's live documents to this writer's segment."""
+        reader = SegmentReader(self.storage, self.schema, segment)
         try:
-            for name in names:
-                value = fields[name]
-                if value is None:
-                    continue
-                field = schema[name]
-                length = 0
-                if field.indexed:
-                    postings = self._postings(name, field, value)
-                    if field.scorable:
-                        length = sum(posting[1] for posting in postings)
-                    pool.add_field(name, docnum, postings)
-                if field.separate_spelling():
-                    pool.add_spelling(field.spelling_fieldname(name),
-                                      field.spellable_words(value))
-                perdocwriter.add_field(name, field, value if field.stored else None, length)
-                column = field.column_type
-                if column:
-                    perdocwriter.add_column_value(name, column, field.to_column_value(value))
-        except Exception:
-            perdocwriter.cancel_doc()
-            raise
-        perdocwriter.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def _postings(self, name: str, field, value) -> list:
-        """field.index(value), remembered for the values that recur from one document to the
-        next (file, date, month, source, language): analysing them costs as much as a body."""
-        if isinstance(field, fields.TEXT):
-            return list(field.index(value))
-        key = (name, value)
-        postings = self._recurring.get(key)
-        if postings is None:
-            postings = list(field.index(value))
-            if len(self._recurring) >= RECURRING_VALUES:
-                self._recurring.clear()
-            self._recurring[key] = postings
-        return postings
-
-    def per_document_reader(self):
-        return _FieldLengths(super().per_document_reader(), self._scorable)
+            live = [not segment.is_deleted(n) for n in range(segment.doc_count_all())]
+            self.add_reader(reader)
+        finally:
+            reader.close()
+        self.arrays.add_segment(SegmentArrays(self.storage.folder, segment.segment_id()),
+                                np.asarray(live, dtype=bool))
 
     def finish_part(self):
         """Close this writer's segment for a parent writer to commit (None if it is empty)."""
@@ -325,22 +187,85 @@ class ArticleWriter(SegmentWriter):
         super()._commit_toc(list(segments) + self.parts)
 
 
+def merge_small_segments(writer: ArticleWriter, segments: list) -> list:
+    """The merge policy: segments whose documents are all deleted are dropped; the small
+    ones, and the mostly deleted ones under MERGE_MAX_DOCS, are merged into the writer's
+    segment once there are more than MAX_SMALL_SEGMENTS of them; the rest stay as they are
+    (in order: document numbers keep their order)."""
+    live = [s for s in segments if s.doc_count() > 0]
+    small = [s for s in live if s.doc_count_all() < SMALL_SEGMENT_DOCS
+             or (s.doc_count_all() < MERGE_MAX_DOCS and 2 * s.deleted_count() > s.doc_count_all())]
+    if len(small) <= MAX_SMALL_SEGMENTS and not any(2 * s.deleted_count() > s.doc_count_all()
+                                                    for s in small):
+        return live
+    for segment in small:
+        writer.merge_segment(segment)
+    return [s for s in live if s not in small]
+
+
+AddFile = Callable[["PartWriters", SourceFile, set], FileResult]
+
+
+class PartWriters:
+    """Part writers one after another: `writer()` gives the current one, starting a new one
+    when the last holds WRITER_MEMORY_MB of text; `finish()` gives their segments."""
+
+    def __init__(self, ix):
+        self.ix = ix
+        self.current: ArticleWriter | None = None
+        self.segments = []
+
+    def writer(self) -> ArticleWriter:
+        if self.current is not None and self.current.full():
+            self._close()
+        if self.current is None:
+            self.current = ArticleWriter(self.ix, _lk=False)
+        return self.current
+
+    def _close(self) -> None:
+        segment = self.current.finish_part()
+        if segment is not None:
+            self.segments.append(segment)
+        self.current = None
+
+    def finish(self) -> list:
+        if self.current is not None:
+            self._close()
+        return self.segments
+
+    def cancel(self) -> None:
+        if self.current is not None:
+            self.current.cancel()
+            self.current = None
+
+
 def write_files(writer: ArticleWriter, sources: list[SourceFile], add_file: AddFile,
                 progress: Callable[[int], None]) -> list[FileResult]:
     """Add the articles of `sources` with `add_file`, in worker processes when there is
-    enough to do; the results come back in the order of `sources`. Worker segments are added
-    to `writer.parts`, so the writer's commit publishes everything at once."""
+    enough to do; the results come back in the order of `sources`. The segments written
+    are added to `writer.parts`, so the writer's commit publishes everything at once."""
     sizes = [_size(s.path) for s in sources]
     processes = WRITER_PROCESSES or os.cpu_count() or 1
     if processes < 2 or sum(sizes) < PARALLEL_MIN_BYTES or len(sources) < 2:
+        parts = PartWriters(_index_of(writer))
         seen: set[str] = set()
         results = []
-        for source, size in zip(sources, sizes):
-            results.append(add_file(writer, source, seen))
-            progress(size)
+        try:
+            for source, size in zip(sources, sizes):
+                results.append(add_file(parts, source, seen))
+                progress(size)
+        except BaseException:
+            parts.cancel()
+            raise
+        writer.parts += parts.finish()
         return results
     shares = _shares(sources, sizes, processes)
     return _run_workers(writer, shares, add_file, progress)
+
+
+def _index_of(writer: SegmentWriter):
+    return whoosh_index.open_dir(writer.storage.folder, indexname=writer.indexname,
+                                 schema=writer.schema)
 
 
 def _shares(sources: list[SourceFile], sizes: list[int], processes: int
@@ -372,7 +297,7 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
     for worker in workers:
         worker.start()
     results: dict[int, FileResult] = {}
-    segments: dict[int, object] = {}
+    segments: dict[int, list] = {}
     try:
         while len(segments) < len(workers):
             try:
@@ -386,8 +311,8 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
             if kind == "progress":
                 progress(message[1])
             elif kind == "done":
-                _, share, segment, share_results = message
-                segments[share] = segment
+                _, share, share_segments, share_results = message
+                segments[share] = share_segments
                 results.update(share_results)
             else:
                 _, error, trace = message
@@ -399,26 +324,26 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-    writer.parts += [segments[n] for n in sorted(segments) if segments[n] is not None]
+    writer.parts += [segment for n in sorted(segments) for segment in segments[n]]
     return [results[number] for number in sorted(results)]
 
 
 def _worker(where: tuple, share: list[tuple[int, SourceFile]], add_file: AddFile,
             messages) -> None:
-    """Write one share of the files into a new segment of the index (folder, name, schema)."""
+    """Write one share of the files into new segments of the index (folder, name, schema)."""
     _die_with_parent()
     random.seed()  # forked workers would otherwise draw the same segment names
     folder, indexname, schema = where
     number = share[0][0]
     try:
         ix = whoosh_index.open_dir(folder, indexname=indexname, schema=schema)
-        writer = ArticleWriter(ix, _lk=False)
+        parts = PartWriters(ix)
         seen: set[str] = set()
         results = {}
         for position, source in share:
-            results[position] = add_file(writer, source, seen)
+            results[position] = add_file(parts, source, seen)
             messages.put(("progress", _size(source.path)))
-        messages.put(("done", number, writer.finish_part(), results))
+        messages.put(("done", number, parts.finish(), results))
     except BaseException as error:
         try:
             pickle.dumps(error)
@@ -445,3 +370,4 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
+

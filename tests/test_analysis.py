@@ -1,18 +1,19 @@
-"""The fused analyzer and field index text exactly as Whoosh's filter chain and TEXT field
-would (searchsvc.analysis exists for speed only)."""
+"""Analysis gives the terms Whoosh's filter chain gives, in every language; the segment writer
+(which analyses through its own word caches, for speed) stores exactly those terms, in word
+order, for every document; marks for highlighting find the words whose terms match."""
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from whoosh import fields
 from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter,
                              StopFilter)
 from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 
 from conftest import DATA, REPO
-from searchsvc.analysis import NewsAnalyzer, NewsText
-from searchsvc.schema import GENERIC, STEMMED_LANGUAGES, analyzer_for
+from searchsvc.analysis import GENERIC, STEMMED_LANGUAGES, Analysis, analysis_language
+from searchsvc.segments import DocumentValues, SegmentArrays, SegmentBuilder
 
 TEXTS = [path.read_text(encoding="utf-8", errors="replace")
          for folder in (REPO / "seeds", DATA / "articles", DATA / "ingest", DATA / "newsroom")
@@ -20,24 +21,13 @@ TEXTS = [path.read_text(encoding="utf-8", errors="replace")
 TEXTS += [
     "The U.S. economy's 3.141 big-time under_score: Straße, Ærø, café naïve, the OF AND",
     "Путин и Моди обсудили «Гаганьян»: космос, наука и торговля в 2025 году",
-    "", "   ", "the of and a", "x", "a.b.c ...dots... 1.5% £20m",
-]
-OPTIONS = [
-    {},
-    {"positions": True, "chars": True, "mode": "index"},
-    {"positions": True, "chars": True, "removestops": False},
-    {"no_morph": True},
-    {"mode": "query"},
-    {"tokenize": False, "removestops": False, "mode": "query"},
-    {"tokenize": False},
-    {"positions": True, "start_pos": 5, "chars": True, "start_char": 10, "keeporiginal": True},
-    {"no_morph": True, "positions": True, "removestops": False},
+    "", "   ", "the of and a", "x", "a.b.c ...dots... 1.5% £20m", "İstanbul IŞIK ǅemal",
 ]
 LANGUAGES = (*STEMMED_LANGUAGES, GENERIC)
 
 
 def whoosh_chain(language: str):
-    """What the analyzer replaces: Whoosh's own filters in a chain."""
+    """What the analysis replaces: Whoosh's own filters in a chain."""
     chain = RegexTokenizer() | LowercaseFilter()
     if language != GENERIC and has_stopwords(language):
         chain = chain | StopFilter(stoplist=stopwords_for_language(language), minsize=1)
@@ -46,32 +36,62 @@ def whoosh_chain(language: str):
     return chain | CharsetFilter(accent_map)
 
 
-def tokens(analyzer, text: str, **options) -> list[tuple]:
-    return [(t.text, getattr(t, "pos", None), getattr(t, "startchar", None),
-             getattr(t, "endchar", None), t.stopped, getattr(t, "original", None), t.boost)
-            for t in analyzer(text, **options)]
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_analyzer_yields_the_tokens_of_whooshs_filter_chain(language):
-    fused, chain = analyzer_for(language), whoosh_chain(language)
-    assert isinstance(fused, NewsAnalyzer)
-    assert fused.has_morph() == chain.has_morph()
+def test_terms_are_those_of_whooshs_filter_chain(language):
+    analysis, chain = Analysis(language), whoosh_chain(language)
     for text in TEXTS:
-        for options in OPTIONS:
-            assert tokens(fused, text, **options) == tokens(chain, text, **options), options
+        expected = [t.text for t in chain(text, positions=True)]
+        assert analysis.terms(text) == expected
+        positions = [t.pos for t in chain(text, positions=True)]
+        assert np.diff(positions).tolist() == [1] * (len(positions) - 1)  # renumbered
 
 
 @pytest.mark.parametrize("language", ["en", "ru", "de", GENERIC])
-@pytest.mark.parametrize("chars", [False, True])
-def test_field_indexes_and_spells_a_text_as_whooshs_text_field(language, chars):
-    fused = NewsText(analyzer=analyzer_for(language), chars=chars, spelling=True,
-                     field_boost=2.0)
-    plain = fields.TEXT(analyzer=whoosh_chain(language), chars=chars, spelling=True,
-                        field_boost=2.0)
+def test_the_segment_stores_every_documents_terms_in_word_order(tmp_path, language):
+    analysis = Analysis(language)
+    builder = SegmentBuilder()
+    for number, text in enumerate(TEXTS):
+        builder.add({"title": text[:60], "body": text}, analysis,
+                    DocumentValues(date=number, dupkey=number, source=None, language=language,
+                                   analysis=language))
+    builder.write(tmp_path, "seg")
+    segment = SegmentArrays(tmp_path, "seg")
+    stored = list(segment.fields["body"].documents(np.arange(len(TEXTS))))
+    assert stored == [analysis.terms(text) for text in TEXTS]
+    titles = list(segment.fields["title"].documents(np.arange(len(TEXTS))))
+    assert titles == [analysis.terms(text[:60]) for text in TEXTS]
+    lengths = segment.fields["body"].lengths.tolist()
+    assert lengths == [len(analysis.terms(text)) for text in TEXTS]
+
+
+def test_the_vocabulary_counts_the_documents_holding_each_word_as_written(tmp_path):
+    analysis = Analysis("en")
+    builder = SegmentBuilder()
+    texts = ["Harbours and the harbour", "HARBOUR news", "Café society", "cafe"]
+    for text in texts:
+        builder.add({"body": text}, analysis, DocumentValues(0, 0, None, "en", "en"))
+    builder.write(tmp_path, "seg")
+    segment = SegmentArrays(tmp_path, "seg")
+    words = dict(zip((w.decode() for w in segment.vocabulary.words()),
+                     segment.vocabulary_counts.tolist()))
+    # lowercased and folded, stop words left out, once per document
+    assert words == {"harbours": 1, "harbour": 2, "news": 1, "cafe": 2, "society": 1}
+
+
+@pytest.mark.parametrize("language", ["en", "ru", GENERIC])
+def test_marks_find_the_words_whose_terms_match(language):
+    analysis, chain = Analysis(language), whoosh_chain(language)
     for text in TEXTS:
-        assert sorted(fused.index(text)) == sorted(plain.index(text))
-        assert list(fused.spellable_words(text)) == list(plain.spellable_words(text))
-    # spelling words of a text other than the one just indexed are computed afresh
-    fused.index(TEXTS[0])
-    assert list(fused.spellable_words(TEXTS[1])) == list(plain.spellable_words(TEXTS[1]))
+        terms = frozenset(analysis.terms(text)[::3])
+        expected = [(t.startchar, t.endchar, t.text) for t in chain(text, chars=True)
+                    if t.text in terms]
+        assert [(m.startchar, m.endchar, m.text) for m in analysis.matches(text, terms)] \
+            == expected
+
+
+def test_languages_without_a_stemmer_share_the_generic_analysis():
+    assert analysis_language("sw") == GENERIC == analysis_language("hi")
+    assert analysis_language("ru") == "ru" and analysis_language(None) == "en"
+    # no other language's stop words: "ad" (an Italian stop word) stays a word
+    assert Analysis(GENERIC).terms("Ad hoc habari za Kenya") == ["ad", "hoc", "habari", "za",
+                                                                 "kenya"]

@@ -50,7 +50,8 @@ def write_stories(folder: Path, numbers, edition: int = 0) -> None:
 
 def indexed_state(index_dir: Path) -> dict[str, str]:
     """What the served index holds: article id -> title."""
-    with IndexStore(index_dir).open().searcher() as searcher:
+    index, _ = IndexStore(index_dir).open()
+    with index.searcher() as searcher:
         return {fields["id"]: fields["title"] for fields in searcher.all_stored_fields()}
 
 

@@ -2,17 +2,16 @@
 in the same order, the same answers, the same spelling counts, the same report."""
 
 import json
+import re
 import shutil
 
 import pytest
 from whoosh import index as whoosh_index
 
-import searchsvc.indexing
 import searchsvc.writing
 from conftest import DATA, REPO
-from searchsvc.articles import Article, find_files, read_file
-from searchsvc.indexing import IndexStore, document, update_index
-from searchsvc.schema import build_schema
+from searchsvc.generation import Generation
+from searchsvc.indexing import IndexStore, update_index
 from searchsvc.searching import SearchIndex, SearchRequest
 
 QUERIES = ["harbour", "space exploration", '"prime minister"', "india OR russia", "storm~",
@@ -66,33 +65,9 @@ def answers(folder) -> list:
              index.search(SearchRequest(q, per_page=100)).hits] for q in QUERIES]
 
 
-def postings(folder) -> dict:
-    """Every posting but the spelling lists', with its block's statistics (what scoring and
-    skipping read), and every term's statistics."""
-    ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
-    found = {}
-    with ix.reader() as reader:
-        for fieldname, text in reader.all_terms():
-            if fieldname.startswith("spell_"):
-                continue
-            info = reader.term_info(fieldname, text)
-            matcher = reader.postings(fieldname, text)
-            listed = []
-            while matcher.is_active():
-                listed.append((matcher.id(), matcher.weight(), matcher.value(),
-                               matcher.block_max_weight(), matcher.block_min_length(),
-                               matcher.block_max_length()))
-                matcher.next()
-            found[fieldname, text] = (info.weight(), info.doc_frequency(), info.min_length(),
-                                      info.max_length(), info.max_weight(), listed)
-    return found
-
-
-def spelling(folder) -> dict:
-    ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
-    with ix.reader() as reader:
-        return {(name, word): reader.frequency(name, word) for name in ("spell_body", "spell_title")
-                for word in reader.lexicon(name)}
+def vocabulary(folder) -> dict:
+    words = Generation(IndexStore(folder).current()).vocabulary
+    return dict(zip(words.words.words(), words.counts.tolist()))
 
 
 def test_several_writer_processes_build_the_index_one_process_builds(monkeypatch, tmp_path,
@@ -100,7 +75,7 @@ def test_several_writer_processes_build_the_index_one_process_builds(monkeypatch
     single = build(monkeypatch, library, tmp_path / "single", processes=1)
     parallel = build(monkeypatch, library, tmp_path / "parallel", processes=3)
 
-    assert len(list(IndexStore(tmp_path / "parallel").current().glob("*.seg"))) > 1
+    assert len(Generation(IndexStore(tmp_path / "parallel").current()).segments) > 1
     for report in (single, parallel):
         report.seconds, report.generation = 0, None
     assert parallel == single
@@ -108,61 +83,66 @@ def test_several_writer_processes_build_the_index_one_process_builds(monkeypatch
                                                  "duplicate article id news/wire-00.txt"}
     assert stored(tmp_path / "parallel") == stored(tmp_path / "single")
     assert answers(tmp_path / "parallel") == answers(tmp_path / "single")
-    assert spelling(tmp_path / "parallel") == spelling(tmp_path / "single")
+    assert vocabulary(tmp_path / "parallel") == vocabulary(tmp_path / "single")
 
 
-def test_the_writer_builds_the_index_whooshs_own_writer_builds(monkeypatch, tmp_path,
-                                                             library):
-    build(monkeypatch, library, tmp_path / "fast", processes=1)
-    plain = tmp_path / "plain"
-    (plain / "gen-1").mkdir(parents=True)
-    ix = whoosh_index.create_in(str(plain / "gen-1"), build_schema())
-    writer = ix.writer()  # Whoosh's SegmentWriter and codec, one posting per spelling word
-    seen = set()
-    for source in find_files(library):
-        try:
-            items = list(read_file(source))
-        except Exception:
-            continue
-        for article in items:
-            if isinstance(article, Article) and article.id not in seen:
-                seen.add(article.id)
-                writer.add_document(**document(article, source))
-    writer.commit()
-    (plain / "CURRENT").write_text("gen-1\n")
+def test_segments_written_in_parts_answer_as_one_segment(monkeypatch, tmp_path, library):
+    """A writer writes its segment and starts another once it holds WRITER_MEMORY_MB of
+    text; many small segments answer as one."""
+    build(monkeypatch, library, tmp_path / "one", processes=1)
+    monkeypatch.setattr(searchsvc.writing, "WRITER_MEMORY_MB", 0.05)
+    build(monkeypatch, library, tmp_path / "many", processes=1)
+    assert len(Generation(IndexStore(tmp_path / "many").current()).segments) > 5
+    assert stored(tmp_path / "many") == stored(tmp_path / "one")
+    assert answers(tmp_path / "many") == answers(tmp_path / "one")
+    assert vocabulary(tmp_path / "many") == vocabulary(tmp_path / "one")
 
-    assert stored(tmp_path / "fast") == stored(plain)
-    assert postings(tmp_path / "fast") == postings(plain)
-    assert answers(tmp_path / "fast") == answers(plain)
-    assert spelling(tmp_path / "fast") == spelling(plain)
-    fast, whoosh = SearchIndex(tmp_path / "fast"), SearchIndex(plain)
-    for typed in ("harbuor", "stor", "electoin reform", "prime ministr"):
-        assert (fast.search(SearchRequest(typed)).suggestion
-                == whoosh.search(SearchRequest(typed)).suggestion)
-        assert fast.suggest(typed) == whoosh.suggest(typed)
+
+def test_small_segments_are_merged_and_answer_the_same(monkeypatch, tmp_path, library):
+    """Incremental runs each add a small segment; past MAX_SMALL_SEGMENTS they are merged
+    (their deleted articles dropped) and the answers stay those of a fresh build."""
+    monkeypatch.setattr(searchsvc.writing, "MAX_SMALL_SEGMENTS", 3)
+    first = library[0]
+    build(monkeypatch, [first], tmp_path / "index", processes=1)
+    for number in range(8):
+        (first / f"wire-{number:02}.txt").write_text(
+            f"date 2024-05-{number + 1:02}\ntitle Harbour storm rewritten {number}\n\n"
+            f"Storm number {number} closed the harbour again.\n\nWire\n")
+        (first / f"late-{number}.txt").write_text(f"Late storm news {number}\n\nHarbour.\n")
+        build(monkeypatch, [first], tmp_path / "index", processes=1)
+        generation = Generation(IndexStore(tmp_path / "index").current())
+        assert len(generation.segments) <= 5
+    build(monkeypatch, [first], tmp_path / "fresh", processes=1)
+    merged = SearchIndex(tmp_path / "index")
+    fresh = SearchIndex(tmp_path / "fresh")
+    for q in QUERIES:
+        ours = merged.search(SearchRequest(q, per_page=100))
+        theirs = fresh.search(SearchRequest(q, per_page=100))
+        assert sorted(hit.id for hit in ours.hits) == sorted(hit.id for hit in theirs.hits)
+        assert ours.total == theirs.total
 
 
 def test_spelling_words_count_the_articles_holding_them(monkeypatch, tmp_path, library):
     build(monkeypatch, library, tmp_path / "index", processes=2)
-    counts = spelling(tmp_path / "index")
-    # "harbour" is in the bodies of the wire stories, the dispatches and a test article
-    holding = sum("harbour" in fields["body"].lower() for fields in stored(tmp_path / "index")
-                  if "body" in fields)
-    assert counts["spell_body", b"harbour"] == holding > 400
+    counts = vocabulary(tmp_path / "index")
+    # "harbour" is in the headlines or bodies of the wire stories and dispatches
+    holding = sum(re.search(r"\bharbour\b", (fields["title"] + " " + fields["body"]).lower())
+                  is not None for fields in stored(tmp_path / "index"))
+    assert counts[b"harbour"] == holding > 400
 
 
 def test_a_failing_writer_process_fails_the_run_and_keeps_the_index(monkeypatch, tmp_path,
                                                                    library):
     build(monkeypatch, library, tmp_path / "index", processes=2)
     before = IndexStore(tmp_path / "index").current()
-    real = searchsvc.indexing.document
+    real = searchsvc.writing.ArticleWriter.add_article
 
-    def failing(article, source):
+    def failing(writer, article, source):
         if "wire-17" in article.id:
             raise ValueError("a bug met wire-17")
-        return real(article, source)
+        return real(writer, article, source)
 
-    monkeypatch.setattr(searchsvc.indexing, "document", failing)
+    monkeypatch.setattr(searchsvc.writing.ArticleWriter, "add_article", failing)
     with pytest.raises(ValueError, match="a bug met wire-17") as raised:
         update_index(tmp_path / "index", library, rebuild=True, progress=False)
     assert "in failing" in str(raised.value.__cause__)  # the writer process's traceback

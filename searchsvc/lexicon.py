@@ -1,0 +1,96 @@
+"""Sorted tables of words, stored as one byte blob plus offsets and searched by bisection.
+
+The index's term tables and its vocabulary hold millions of words at archive scale. As numpy
+files opened with `mmap_mode="r"` they cost no time to open and are shared by every process
+that reads them through the page cache; a Python dict of the same words would take seconds
+to build and hundreds of megabytes in each worker.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .arrays import load_array, save_array
+
+
+class Lexicon(Sequence):
+    """Byte strings in ascending order (UTF-8 order is code point order); item i is
+    blob[offsets[i]:offsets[i + 1]]."""
+
+    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
+        self._blob = blob
+        self._offsets = offsets
+        self._count = len(offsets) - 1
+        self._view = memoryview(blob) if len(blob) else memoryview(b"")
+
+    @classmethod
+    def build(cls, words: Iterable[bytes]) -> "Lexicon":
+        """A lexicon of `words`, which must already be sorted and distinct."""
+        words = list(words)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        offsets = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        blob = np.frombuffer(b"".join(words), dtype=np.uint8)
+        return cls(blob, offsets)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write `<path>.blob.npy` and `<path>.offsets.npy`."""
+        save_array(f"{path}.blob.npy", self._blob)
+        save_array(f"{path}.offsets.npy", self._offsets)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Lexicon":
+        return cls(load_array(f"{path}.blob.npy"), load_array(f"{path}.offsets.npy"))
+
+    @staticmethod
+    def exists(path: str | os.PathLike) -> bool:
+        return Path(f"{path}.offsets.npy").is_file()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._count))]
+        if i < 0:
+            i += self._count
+        start, end = int(self._offsets[i]), int(self._offsets[i + 1])
+        return self._view[start:end].tobytes()
+
+    def find(self, word: bytes) -> int:
+        """The position of `word`, or -1."""
+        i = bisect.bisect_left(self, word)
+        return i if i < self._count and self[i] == word else -1
+
+    def __contains__(self, word) -> bool:
+        return self.find(word) >= 0
+
+    def first_from(self, word: bytes) -> int:
+        """The position of the first word >= `word` (len(self) if none)."""
+        return bisect.bisect_left(self, word)
+
+    def prefix_range(self, prefix: bytes) -> tuple[int, int]:
+        """Positions [start, end) of the words starting with `prefix`."""
+        start = bisect.bisect_left(self, prefix)
+        end = start
+        if prefix:
+            # the first word greater than every word that starts with the prefix
+            end = bisect.bisect_left(self, prefix + b"\xff\xff\xff\xff", lo=start)
+        else:
+            end = self._count
+        return start, end
+
+    def words(self, start: int = 0, end: int | None = None) -> list[bytes]:
+        """The words at positions [start, end), in one slice of the blob."""
+        end = self._count if end is None else end
+        if end <= start:
+            return []
+        offsets = self._offsets[start:end + 1].tolist()
+        base = offsets[0]
+        data = self._view[base:offsets[-1]].tobytes()
+        return [data[a - base:b - base] for a, b in zip(offsets, offsets[1:])]

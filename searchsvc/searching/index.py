@@ -1,0 +1,327 @@
+"""SearchIndex: the one search function behind the page, the API and the CLI (query in,
+`Results` out), and the article, suggestion and related-article look-ups.
+
+A SearchIndex follows the index folder's current generation. What every thread reads alike
+(the generation's mapped arrays, remembered word look-ups) is shared per process; each thread
+has its own Whoosh searcher for stored fields (Whoosh's file readers are not thread-safe).
+When a new generation is published, the first thread to notice opens and warms it while the
+others go on answering from the old one, then all switch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import replace
+from functools import cached_property
+
+import numpy as np
+from whoosh import query
+
+from ..analysis import analysis_for
+from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
+from ..errors import ArticleNotFound, QueryError
+from ..evaluation import Evaluator, members
+from ..generation import Generation
+from ..indexing import IndexStore
+from ..ranking import (PROXIMITY_DEPTH, proximity_bonus, wanted_leaves, with_variants,
+                       word_variants)
+from ..schema import TEXT_FIELDS
+from . import querying, related, snippets, spelling, suggestions
+from .querying import MAX_EXPANSIONS, ParsedQuery, Word
+from .results import Hit, Results, SearchRequest, StoredArticle, check_text
+from .stories import Stories, facet_counts, top
+
+FACETS = ("source", "language", "month")
+KEYWORD_QUERY_WORDS = 3
+MAX_SUGGESTIONS = 20
+MAX_RELATED = 20
+REMEMBERED = 4096  # word-list and word-variant lookups kept per index generation
+WARM_QUERY = "news"
+
+
+class _Shared:
+    """What every thread of a process reads alike from one generation."""
+
+    def __init__(self, version, index, generation: Generation):
+        self.version = version
+        self.index = index
+        self.generation = generation
+        self._lock = threading.Lock()
+        self._remembered: OrderedDict = OrderedDict()
+
+    def remember(self, key, build):
+        """`build()`, kept for the generation among the REMEMBERED latest."""
+        with self._lock:
+            found = self._remembered.get(key)
+            if found is not None:
+                self._remembered.move_to_end(key)
+                return found
+        found = build()
+        with self._lock:
+            self._remembered[key] = found
+            if len(self._remembered) > REMEMBERED:
+                self._remembered.popitem(last=False)
+        return found
+
+
+class _Context:
+    """One thread's view of a generation: its own Whoosh searcher and parser."""
+
+    def __init__(self, shared: _Shared):
+        self.shared = shared
+        self.version = shared.version
+        self.generation = shared.generation
+        self.searcher = shared.index.searcher()
+        self.evaluator = Evaluator(self.generation, self.searcher)
+
+    @cached_property
+    def parser(self):
+        return querying.make_parser()
+
+    def parse(self, text: str) -> ParsedQuery:
+        return querying.parse(self.parser, text, self.generation, self.within)
+
+    def within(self, word: str, edits: int, prefix: int) -> list[str]:
+        """Vocabulary words within `edits` of `word`, remembered for the generation."""
+        return self.shared.remember(
+            ("within", word, edits, prefix),
+            lambda: self.generation.vocabulary.within(word, edits, prefix, MAX_EXPANSIONS + 1))
+
+    def word_variants(self, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
+        return self.shared.remember(("variants", fieldname, word),
+                                    lambda: word_variants(self.evaluator, fieldname, word))
+
+    def stored(self, docnum: int) -> StoredArticle:
+        return StoredArticle.from_stored(self.searcher.stored_fields(docnum))
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+class SearchIndex:
+    """Searches one index folder; safe to share between threads, and it switches to a new
+    index generation as soon as one is published."""
+
+    def __init__(self, index_dir, cache_entries: int = RESULTS_CACHE_ENTRIES):
+        self.store = IndexStore(index_dir)
+        self.cache = ResultsCache(cache_entries)
+        self._local = threading.local()
+        self._opening = threading.Lock()
+        self._shared: _Shared | None = None
+
+    def _context(self) -> _Context:
+        version = self.store.version()
+        context = getattr(self._local, "context", None)
+        if context is not None and context.version == version:
+            return context
+        shared = self._shared_for(version, waiting=context is None)
+        if shared is None:  # another thread is opening the new generation: keep the old
+            return context
+        if context is not None:
+            context.close()
+        context = self._local.context = _Context(shared)
+        return context
+
+    def _shared_for(self, version, waiting: bool) -> _Shared | None:
+        shared = self._shared
+        if shared is not None and shared.version == version:
+            return shared
+        if not self._opening.acquire(blocking=waiting):
+            return None
+        try:
+            shared = self._shared
+            if shared is None or shared.version != version:
+                index, generation = self.store.open()
+                shared = _Shared(version, index, generation)
+                _warm(_Context(shared))
+                self._shared = shared
+            return shared
+        finally:
+            self._opening.release()
+
+    def warm(self) -> None:
+        """Open the current generation and run a search and a suggestion, so the first
+        request pays no start-up costs."""
+        self._context()
+
+    def doc_count(self) -> int:
+        return self._context().generation.live_count
+
+    def search(self, request: SearchRequest) -> Results:
+        request = request.validated()
+        started = time.perf_counter()
+        context = self._context()
+        cached = self.cache.get(context.version, request)
+        if cached is not None:
+            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        parsed = context.parse(request.q)
+        evaluator = context.evaluator
+        generation = context.generation
+        within = _filters(generation, request)
+        # the words' variants count towards matching, scores and snippets; the proximity
+        # bonus and the keyword order go by the words as typed
+        expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
+        found = evaluator.run(expanded, within)
+        docnums, scores = found.docs, found.scores.copy()
+        ties = docnums
+        if request.sort == "relevance":
+            best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
+            scores[best] += proximity_bonus(evaluator, _word_pairs(parsed.query), docnums,
+                                            docnums[best])
+            order = scores
+            if parsed.plain and 1 < len(parsed.words) <= KEYWORD_QUERY_WORDS and len(docnums):
+                # articles with more of the words first
+                order = _words_held(evaluator, parsed.words, docnums) * (scores.max() + 1) \
+                    + scores
+        else:
+            dates = np.asarray(generation.dates)[docnums].astype(np.int64)
+            newest = request.sort == "newest"
+            # undated articles last either way; equal dates in index order, reversed for newest
+            order = np.where(dates == 0, np.iinfo(np.int64).min + 1, dates if newest else -dates)
+            ties = -docnums if newest else docnums
+        start = (request.page - 1) * request.per_page
+        stories = Stories(np.asarray(generation.dupkeys)[docnums], generation.meta["stories"])
+        listed = stories.listed(order, ties, start + request.per_page)
+        terms = {field: querying.query_terms(expanded, generation, field)
+                 for field in TEXT_FIELDS}
+        hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, terms)
+                for position, similar in listed[start:start + request.per_page]]
+        shown = docnums[stories.representatives()]
+        facets = {name: facet_counts(*generation.columns[name], shown) for name in FACETS}
+        results = Results(request=request, total=stories.count(), hits=hits,
+                          took_ms=(time.perf_counter() - started) * 1000, facets=facets,
+                          suggestion=spelling.suggestion(request.q, generation.vocabulary,
+                                                         generation.analyses, context.within),
+                          total_articles=len(docnums))
+        self.cache.put(context.version, request, results)
+        return results
+
+    def article(self, article_id: str, q: str | None = None) -> StoredArticle:
+        """The article with its paragraphs as HTML, the words of query `q` marked."""
+        context = self._context()
+        docnum = context.searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        article = context.stored(docnum)
+        terms = frozenset()
+        if q:
+            parsed = context.parse(SearchRequest(q=q).validated().q)
+            terms = querying.query_terms(parsed.query, context.generation, "body")
+        analysis = analysis_for(article.language)
+        paragraphs = [p for p in article.body.split("\n\n") if p]
+        return replace(article, body_html=[snippets.marked(p, analysis, terms)
+                                           for p in paragraphs])
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of what has been typed so far (searchsvc.searching.suggestions)."""
+        check_text(prefix, "text")
+        if not 1 <= limit <= MAX_SUGGESTIONS:
+            raise QueryError(f"limit must be between 1 and {MAX_SUGGESTIONS}")
+        context = self._context()
+        return suggestions.suggestions(prefix, limit, context.evaluator,
+                                       lambda docnum: context.stored(docnum).title)
+
+    def related(self, article_id: str, limit: int = 5) -> list[Hit]:
+        """Articles about the same thing ("more like this"): a search for the article's most
+        distinctive words, leaving out the article itself and its near-duplicates."""
+        if not 1 <= limit <= MAX_RELATED:
+            raise QueryError(f"limit must be between 1 and {MAX_RELATED}")
+        context = self._context()
+        docnum = context.searcher.document_number(id=article_id)
+        if docnum is None:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        article = context.stored(docnum)
+        generation = context.generation
+        terms = related.distinctive_terms(generation, analysis_for(article.language),
+                                          article.title, article.body)
+        if not terms:
+            return []
+        like = query.Or([query.Term(field, word, boost=weight) for word, weight in terms
+                         for field in TEXT_FIELDS])
+        codes = np.asarray(generation.dupkeys)
+        within = codes != codes[docnum]
+        found = context.evaluator.run(like, within)
+        docnums, scores = found.docs, found.scores
+        listed = Stories(codes[docnums], generation.meta["stories"]).listed(scores, docnums,
+                                                                             limit)
+        marks = {field: querying.query_terms(like, generation, field) for field in TEXT_FIELDS}
+        return [_hit(context, int(docnums[position]), float(scores[position]), similar, marks)
+                for position, similar in listed[:limit]]
+
+
+def _warm(context: _Context) -> None:
+    """Pay a generation's first-use costs (parser, analyses, the code paths of a search)."""
+    parsed = context.parse(WARM_QUERY)
+    context.evaluator.run(parsed.query)
+    for language in context.generation.analyses:
+        analysis_for(language).terms(WARM_QUERY)
+    context.generation.vocabulary.completions(WARM_QUERY[:2], 1)
+
+
+def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | None:
+    """The documents the request's filters admit (None: no filter)."""
+    mask = None
+
+    def narrow(admitted: np.ndarray) -> None:
+        nonlocal mask
+        mask = admitted if mask is None else mask & admitted
+
+    for name, wanted in (("source", request.source), ("language", request.language)):
+        if wanted:
+            codes, values = generation.columns[name]
+            chosen = [code for code, value in enumerate(values) if value
+                      and _names(name, value, wanted)]
+            narrow(np.isin(codes, chosen))
+    if request.date_from or request.date_to:
+        dates = np.asarray(generation.dates)
+        admitted = dates != 0
+        if request.date_from:
+            admitted &= dates >= request.date_from.toordinal()
+        if request.date_to:
+            admitted &= dates <= request.date_to.toordinal()
+        narrow(admitted)
+    return mask
+
+
+def _names(field: str, value: str, wanted: str) -> bool:
+    wanted = wanted.strip().lower()
+    if field == "source":
+        return wanted in (part.strip().lower() for part in value.split(","))
+    return value.lower() == wanted
+
+
+def _word_pairs(q: query.Query) -> list[tuple[str, bytes, bytes]]:
+    """("body", word, next word) for the body terms the query asks for, in query order."""
+    sequence: list[bytes] = []
+    for leaf in wanted_leaves(q):
+        if isinstance(leaf, query.Term) and leaf.fieldname == "body":
+            text = leaf.text if isinstance(leaf.text, bytes) else leaf.text.encode("utf-8")
+            if not sequence or sequence[-1] != text:
+                sequence.append(text)
+    return [("body", a, b) for a, b in zip(sequence, sequence[1:])]
+
+
+def _words_held(evaluator: Evaluator, words: list[Word], docnums: np.ndarray) -> np.ndarray:
+    """How many of the typed `words` each of `docnums` holds (in any field or language)."""
+    held = np.zeros(len(docnums), dtype=np.int64)
+    for word in words:
+        holds = np.zeros(len(docnums), dtype=bool)
+        for leaf in word.leaves():
+            if isinstance(leaf, query.Term):
+                text = leaf.text if isinstance(leaf.text, bytes) else leaf.text.encode("utf-8")
+                holds |= members(docnums, evaluator.term_docs(leaf.fieldname, text))[0]
+        held += holds
+    return held
+
+
+def _hit(context: _Context, docnum: int, score: float, similar: int,
+         terms: dict[str, frozenset[str]]) -> Hit:
+    article = context.stored(docnum)
+    analysis = analysis_for(article.language)
+    return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
+               language=article.language, url=article.url, score=round(score, 4),
+               title_html=snippets.marked(article.title, analysis, terms["title"]),
+               snippet=snippets.snippet(article.body, analysis, terms["body"]), similar=similar)
+

@@ -1,0 +1,123 @@
+"""What flows out of a search: the request as validated, hits, facet counts, results, and an
+article as the article page shows it. The page, the API, the feeds and the CLI all render
+these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from ..errors import QueryError
+
+MAX_QUERY_CHARS = 1000
+MAX_PER_PAGE = 100
+MAX_RESULT_WINDOW = 10_000
+SORTS = ("relevance", "newest", "oldest")
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the user asked for; `validated()` raises QueryError on anything out of bounds."""
+
+    q: str
+    page: int = 1
+    per_page: int = 10
+    sort: str = "relevance"
+    source: str | None = None
+    language: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def validated(self) -> "SearchRequest":
+        if not self.q or not self.q.strip():
+            raise QueryError("the query is empty: type one or more words")
+        check_text(self.q, "query")
+        if self.page < 1:
+            raise QueryError("page must be 1 or more")
+        if not 1 <= self.per_page <= MAX_PER_PAGE:
+            raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if self.page * self.per_page > MAX_RESULT_WINDOW:
+            raise QueryError(f"results beyond the first {MAX_RESULT_WINDOW} cannot be paged to; "
+                             "narrow the query or the filters")
+        if self.sort not in SORTS:
+            raise QueryError(f"sort must be one of: {', '.join(SORTS)}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise QueryError("the 'from' date is after the 'to' date")
+        return self
+
+
+def check_text(text: str, what: str) -> None:
+    """QueryError unless `text` (a query, or what was typed so far) is within bounds."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"the {what} is {len(text)} characters long; "
+                         f"the limit is {MAX_QUERY_CHARS}")
+    if "\x00" in text:
+        raise QueryError(f"the {what} contains a NUL character")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One result: plain-text fields, plus `title_html` and `snippet`, which are escaped HTML
+    with <mark> around matched terms."""
+
+    id: str
+    title: str
+    date: dt.date | None
+    source: str | None
+    language: str
+    url: str | None
+    score: float
+    title_html: str
+    snippet: str
+    similar: int = 0
+    """Near-duplicate versions of this story (same source, headline and lead) that also
+    matched and were collapsed into this hit."""
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of results. `total` is exact and counts results as listed: near-duplicate
+    versions of a story count once (their number is each hit's `similar`), as do the facet
+    counts; `total_articles` counts every matching article, versions included."""
+
+    request: SearchRequest
+    total: int
+    hits: list[Hit]
+    took_ms: float
+    facets: dict[str, list[FacetCount]] = field(default_factory=dict)
+    suggestion: str | None = None
+    total_articles: int = 0
+
+    @property
+    def pages(self) -> int:
+        reachable = min(self.total, MAX_RESULT_WINDOW)
+        return max(1, math.ceil(reachable / self.request.per_page))
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """An indexed article as the article page and API show it."""
+
+    id: str
+    title: str
+    body: str
+    date: dt.date | None
+    source: str | None
+    language: str
+    url: str | None
+    body_html: list[str] = field(default_factory=list)
+    """One entry per paragraph: escaped HTML, with <mark> around the words of the query the
+    article was asked for with (see `SearchIndex.article`)."""
+
+    @classmethod
+    def from_stored(cls, stored: dict) -> "StoredArticle":
+        return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
+                   date=stored.get("date"), source=stored.get("source"),
+                   language=stored.get("language", "en"), url=stored.get("url"))

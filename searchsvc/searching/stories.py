@@ -1,0 +1,93 @@
+"""Matched articles grouped into stories, and the counts per facet value.
+
+Wire services send one story several times (updates, corrections); the versions share a
+near-duplicate key (searchsvc.schema.dupkey) and are listed once, under the best ranked
+version, with the number of the others. Totals and facet counts count stories.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .results import FacetCount
+
+
+def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the `count` largest `key` values, largest first, equal keys by `ties`
+    ascending (document numbers: the index's order for equal scores)."""
+    if count < len(key):
+        # the count-th largest key; among the keys equal to it, the first by `ties` get in
+        kth = -np.partition(-key, count - 1)[count - 1]
+        above = np.flatnonzero(key > kth)
+        level = np.flatnonzero(key == kth)
+        level = level[np.argsort(ties[level], kind="stable")][:count - len(above)]
+        chosen = np.concatenate([above, level])
+    else:
+        chosen = np.arange(len(key))
+    return chosen[np.lexsort((ties[chosen], -key[chosen]))]
+
+
+class Stories:
+    """The matched articles (`codes`: each one's story code, in document order) as stories."""
+
+    def __init__(self, codes: np.ndarray, code_count: int):
+        self.codes = codes
+        if len(codes) * 16 > code_count:
+            self.versions = np.bincount(codes, minlength=code_count + 1)
+        else:
+            distinct, counts = np.unique(codes, return_counts=True)
+            self.versions = dict(zip(distinct.tolist(), counts.tolist()))
+        self._repeated = None
+
+    def _count_of(self, code: int) -> int:
+        return int(self.versions[code])
+
+    def repeated(self) -> np.ndarray:
+        """Positions of the articles whose story matched more than once."""
+        if self._repeated is None:
+            if isinstance(self.versions, dict):
+                many = np.asarray([c for c, n in self.versions.items() if n > 1], dtype=np.int64)
+                self._repeated = np.flatnonzero(np.isin(self.codes, many))
+            else:
+                self._repeated = np.flatnonzero(self.versions[self.codes] > 1)
+        return self._repeated
+
+    def count(self) -> int:
+        repeated = self.repeated()
+        return len(self.codes) - len(repeated) + len(np.unique(self.codes[repeated]))
+
+    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+        """(position, number of other versions) of the first `wanted` stories by `order`,
+        largest first (then by `ties`); ranks only as deep as collapsing needs."""
+        depth = min(len(order), max(2 * wanted, wanted + 20))
+        while True:
+            listed, seen = [], set()
+            for position in top(order, ties, depth).tolist():
+                code = int(self.codes[position])
+                if code in seen:
+                    continue
+                seen.add(code)
+                listed.append((position, self._count_of(code) - 1))
+                if len(listed) == wanted:
+                    return listed
+            if depth == len(order):
+                return listed
+            depth = min(len(order), depth * 4)
+
+    def representatives(self) -> np.ndarray:
+        """Positions of one version of each story (the first indexed), for facet counts."""
+        repeated = self.repeated()
+        if not len(repeated):
+            return np.arange(len(self.codes))
+        alone = np.ones(len(self.codes), dtype=bool)
+        alone[repeated] = False
+        _, first = np.unique(self.codes[repeated], return_index=True)
+        return np.sort(np.concatenate([np.flatnonzero(alone), repeated[first]]))
+
+
+def facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
+    """Counts of `docnums` per value of a code column (code 0: none, not counted)."""
+    counts = np.bincount(codes[docnums], minlength=len(values))
+    return sorted((FacetCount(str(values[code]), int(counts[code]))
+                   for code in np.flatnonzero(counts).tolist() if code),
+                  key=lambda f: (-f.count, f.value))
