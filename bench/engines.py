@@ -8,7 +8,7 @@ import datetime as dt
 import resource
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +121,7 @@ class Reference:
         return Built(len(read.articles), read.seconds + seconds, folder_size(folder),
                      read.cpu_seconds + cpu)
 
-    def load(self, articles: list[Article], folder: Path) -> None:
+    def load(self, articles: Iterable[Article], folder: Path) -> None:
         raise NotImplementedError
 
     def search(self, q: Query) -> list:
@@ -137,7 +137,7 @@ class NaiveWhoosh(Reference):
 
     name = "whoosh-naive"
 
-    def load(self, articles: list[Article], folder: Path) -> None:
+    def load(self, articles: Iterable[Article], folder: Path) -> None:
         analyzer = StemmingAnalyzer()
         schema = fields.Schema(
             id=fields.ID(stored=True, unique=True),
@@ -185,7 +185,7 @@ class Fts5(Reference):
 
     name = "sqlite-fts5"
 
-    def load(self, articles: list[Article], folder: Path) -> None:
+    def load(self, articles: Iterable[Article], folder: Path) -> None:
         self.db = sqlite3.connect(folder / "fts5.db")
         self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, title, body, "
                         "date UNINDEXED, source UNINDEXED, language UNINDEXED, "
@@ -245,7 +245,7 @@ class Tantivy(Reference):
 
     name = "tantivy"
 
-    def load(self, articles: list[Article], folder: Path) -> None:
+    def load(self, articles: Iterable[Article], folder: Path) -> None:
         import tantivy
 
         self.tantivy = tantivy

@@ -6,6 +6,8 @@ the query list's searches to /api/search one after the other for a fixed time.
 
 Usage: python bench/load.py --url http://127.0.0.1:8000 --concurrency 4 --seconds 10 [--warm]
 Prints one JSON object: requests, errors, seconds, requests_per_s, p50_ms, p99_ms.
+With --once (bench/scale.py), every query is sent once, in order, each on a new connection,
+and the JSON holds each query's latency_ms (null for an error).
 """
 
 from __future__ import annotations
@@ -103,6 +105,29 @@ def run(url: str, paths: list[str], concurrency: int, seconds: float, warm: bool
             "p99_ms": round(percentile(latencies, 0.99), 3)}
 
 
+def once(url: str, paths: list[str]) -> list[float | None]:
+    """Each path once, in order, each on a new connection, as one user after another would
+    send them (so either server worker may answer); the latencies in ms, None for a
+    request that did not get a 200."""
+    target = urlsplit(url)
+    selector = selectors.DefaultSelector()
+    latencies: list[float | None] = []
+    for path in paths:
+        client = Client(target.hostname, target.port, [path], 0)
+        client.send(selector)
+        give_up = time.perf_counter() + GIVE_UP_S
+        status = None
+        while status is None:
+            if time.perf_counter() > give_up:
+                raise SystemExit(f"no answer for {GIVE_UP_S:.0f} s: is the server stuck?")
+            if selector.select(timeout=1.0):
+                status = client.receive()
+        elapsed = (time.perf_counter() - client.sent_at) * 1000
+        client.close(selector)
+        latencies.append(elapsed if status == 200 else None)
+    return latencies
+
+
 def _drive(selector, clients: list[Client], *, deadline: float | None = None,
            rounds: int | None = None, latencies: list | None = None,
            errors: list | None = None) -> None:
@@ -146,8 +171,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=Path, default=QUERIES_FILE)
     parser.add_argument("--warm", action="store_true",
                         help="each connection first sends every query once, untimed")
+    parser.add_argument("--once", action="store_true",
+                        help="send every query once, in order, each on a new connection, "
+                             "and print each latency (--concurrency and --seconds unused)")
     args = parser.parse_args(argv)
     paths = [f"/api/search?{q.query_string}" for q in load_queries(args.queries)]
+    if args.once:
+        latencies = once(args.url, paths)
+        print(json.dumps({"requests": len(latencies),
+                          "errors": sum(ms is None for ms in latencies),
+                          "latency_ms": [None if ms is None else round(ms, 3)
+                                         for ms in latencies]}))
+        return 0
     print(json.dumps(run(args.url, paths, args.concurrency, args.seconds, args.warm)))
     return 0
 
