@@ -3,11 +3,12 @@
 import html
 import re
 import sys
+from pathlib import Path
 
 import click
 
 from .errors import IndexBusy, QueryError, SearchsvcError
-from .indexing import IndexReport, update_index
+from .indexing import IndexReport, IndexStore, update_index
 from .searching import SORTS, SearchIndex, SearchRequest
 
 INDEX_OPTION = click.option("--index", "index_dir", default="index", envvar="SEARCHSVC_INDEX",
@@ -112,25 +113,33 @@ def terminal_snippet(snippet_html: str) -> str:
 
 @cli.command("serve")
 @INDEX_OPTION
-@click.option("--seeds", default="seeds", envvar="SEARCHSVC_SEEDS", show_default=True,
-              type=click.Path(file_okay=False), help="Article folder indexed before serving.")
+@click.option("--seeds", envvar="SEARCHSVC_SEEDS", type=click.Path(file_okay=False),
+              help="Article folder brought up to date before serving (default: seeds/, when "
+                   "there is one).")
 @click.option("--host", default="127.0.0.1", envvar="SEARCHSVC_HOST", show_default=True)
 @click.option("--port", default=8000, envvar="SEARCHSVC_PORT", show_default=True, type=int)
 @click.option("--workers", type=int, help="Worker processes (default: one per core, at least 2).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
 def serve_command(index_dir, seeds, host, port, workers, access_log):
-    """Bring the index up to date with the seeds folder, then serve the site and API with
-    gunicorn.
+    """Serve the site and API with gunicorn. The seeds folder (--seeds, or seeds/ when it
+    exists) is indexed first, new and changed files only; without one, the index is served
+    as it is.
 
-    Example: searchsvc serve --port 8080
+    Example: searchsvc serve --index /srv/news/index --port 8080
     """
     from .server import serve
 
+    if seeds is None and Path("seeds").is_dir():
+        seeds = "seeds"
     try:
-        report = update_index(index_dir, [seeds], wait=True)
+        if seeds is not None:
+            report = update_index(index_dir, [seeds], wait=True)
+            click.echo(describe_report(report), err=True)
+        elif IndexStore(index_dir).current() is None:
+            raise Failure(f"no index at {index_dir} and no seeds folder to build it from: "
+                          "run `searchsvc index PATHS --index DIR` first, or pass --seeds")
     except SearchsvcError as exc:
         raise Failure(str(exc)) from None
-    click.echo(describe_report(report), err=True)
     click.echo(f"Serving on http://{host}:{port}/", err=True)
     try:
         serve(index_dir, host, port, workers=workers, access_log=access_log)

@@ -8,6 +8,7 @@ import time
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
 
+from .errors import SearchsvcError
 from .web import create_app
 
 CLIENT_READ_TIMEOUT = 5  # seconds a client may go silent mid-request before it is dropped
@@ -72,12 +73,23 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "when_ready": _drop_stalled_clients,
+        "post_worker_init": _warm,
         "control_socket_disable": True,  # gunicorn's control socket could stop the server
         "accesslog": "-" if access_log else None,
         "errorlog": "-",
         "loglevel": "info",
     }
     _Gunicorn(options, app_config).run()
+
+
+def _warm(worker) -> None:
+    """Open the index and run a search in each worker before it takes requests, so that the
+    first request after a start costs what any other does."""
+    index = worker.wsgi.extensions["searchsvc"]
+    try:
+        index.warm()
+    except SearchsvcError as exc:  # no usable index yet: /healthz says so
+        worker.log.warning("searchsvc: %s", exc)
 
 
 def _drop_stalled_clients(arbiter) -> None:

@@ -69,14 +69,16 @@ def run_cli(*args, cwd=None, timeout=120, **kwargs) -> subprocess.CompletedProce
 class LiveServer:
     """`searchsvc serve` (gunicorn) in a child process, on a free port of 127.0.0.1."""
 
-    def __init__(self, index_dir: Path, seeds_dir: Path, workers: int = 2):
+    def __init__(self, index_dir: Path, seeds_dir: Path | None, workers: int = 2,
+                 cwd: Path | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        seeds = ["--seeds", str(seeds_dir)] if seeds_dir is not None else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "searchsvc", "serve", "--index", str(index_dir), "--seeds",
-             str(seeds_dir), "--port", str(self.port), "--workers", str(workers)],
-            cwd=seeds_dir.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            [sys.executable, "-m", "searchsvc", "serve", "--index", str(index_dir), *seeds,
+             "--port", str(self.port), "--workers", str(workers)],
+            cwd=cwd or (seeds_dir or index_dir).parent, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

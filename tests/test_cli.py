@@ -115,3 +115,26 @@ def test_serve_builds_a_missing_index_first(tmp_path):
         assert live.get("/api/search", params={"q": "barley"}).json()["total"] == 1
     finally:
         live.stop()
+
+
+def test_serve_serves_an_existing_index_without_a_seeds_folder(tmp_path):
+    """An index built elsewhere is served from any folder: no seeds folder is needed."""
+    from conftest import LiveServer
+
+    site = make_site(tmp_path)
+    assert run_cli("index", "--index", site / "index", site / "seeds").returncode == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    live = LiveServer(site / "index", None, cwd=elsewhere)
+    try:
+        assert live.get("/healthz").json()["articles"] == 1
+        assert live.get("/api/search", params={"q": "Gaganyaan"}).json()["total"] == 1
+    finally:
+        live.stop()
+
+
+def test_serve_without_an_index_or_seeds_says_what_to_do(tmp_path):
+    result = run_cli("serve", "--index", tmp_path / "index", "--port", "1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "no index at" in result.stderr and "searchsvc index" in result.stderr
+    assert "Traceback" not in result.stderr
