@@ -24,8 +24,8 @@ from whoosh.util.times import long_to_datetime
 
 from .errors import QueryError
 from .generation import FIELD_BOOSTS, Generation
-from .ranking import term_scores
 from .segments import NO_DATE, TEXT_FIELDS
+from .weighting import term_scores
 
 MAX_PHRASE_SLOP = 1000
 MAX_PATTERN_CANDIDATES = 100_000
@@ -130,7 +130,7 @@ class Evaluator:
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""
-        return self.generation.postings(field, text).docs.astype(np.int64)
+        return self.generation.postings(field, text).docs
 
     def mask(self, q: query.Query) -> np.ndarray:
         """The documents a filter query admits, as a mask (scores aside)."""

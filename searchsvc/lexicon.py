@@ -8,25 +8,23 @@ to build and hundreds of megabytes in each worker.
 
 from __future__ import annotations
 
-import bisect
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .arrays import load_array, save_array
+from .arrays import load_array, load_bytes, save_array, save_bytes
 
 
 class Lexicon(Sequence):
     """Byte strings in ascending order (UTF-8 order is code point order); item i is
     blob[offsets[i]:offsets[i + 1]]."""
 
-    def __init__(self, blob: np.ndarray, offsets: np.ndarray):
-        self._blob = blob
+    def __init__(self, blob, offsets: np.ndarray):
+        self._blob = blob  # bytes, or a read-only mmap
         self._offsets = offsets
         self._count = len(offsets) - 1
-        self._view = memoryview(blob) if len(blob) else memoryview(b"")
 
     @classmethod
     def build(cls, words: Iterable[bytes]) -> "Lexicon":
@@ -35,17 +33,16 @@ class Lexicon(Sequence):
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         offsets = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        blob = np.frombuffer(b"".join(words), dtype=np.uint8)
-        return cls(blob, offsets)
+        return cls(b"".join(words), offsets)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write `<path>.blob.npy` and `<path>.offsets.npy`."""
-        save_array(f"{path}.blob.npy", self._blob)
+        """Write `<path>.blob` (the words, one after another) and `<path>.offsets.npy`."""
+        save_bytes(f"{path}.blob", bytes(self._blob))
         save_array(f"{path}.offsets.npy", self._offsets)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Lexicon":
-        return cls(load_array(f"{path}.blob.npy"), load_array(f"{path}.offsets.npy"))
+        return cls(load_bytes(f"{path}.blob"), load_array(f"{path}.offsets.npy"))
 
     @staticmethod
     def exists(path: str | os.PathLike) -> bool:
@@ -59,12 +56,11 @@ class Lexicon(Sequence):
             return [self[j] for j in range(*i.indices(self._count))]
         if i < 0:
             i += self._count
-        start, end = int(self._offsets[i]), int(self._offsets[i + 1])
-        return self._view[start:end].tobytes()
+        return self._blob[self._offsets[i]:self._offsets[i + 1]]
 
     def find(self, word: bytes) -> int:
         """The position of `word`, or -1."""
-        i = bisect.bisect_left(self, word)
+        i = self.first_from(word)
         return i if i < self._count and self[i] == word else -1
 
     def __contains__(self, word) -> bool:
@@ -72,15 +68,23 @@ class Lexicon(Sequence):
 
     def first_from(self, word: bytes) -> int:
         """The position of the first word >= `word` (len(self) if none)."""
-        return bisect.bisect_left(self, word)
+        offsets, blob = self._offsets, self._blob
+        low, high = 0, self._count
+        while low < high:
+            middle = (low + high) // 2
+            if blob[offsets[middle]:offsets[middle + 1]] < word:
+                low = middle + 1
+            else:
+                high = middle
+        return low
 
     def prefix_range(self, prefix: bytes) -> tuple[int, int]:
         """Positions [start, end) of the words starting with `prefix`."""
-        start = bisect.bisect_left(self, prefix)
+        start = self.first_from(prefix)
         end = start
         if prefix:
             # the first word greater than every word that starts with the prefix
-            end = bisect.bisect_left(self, prefix + b"\xff\xff\xff\xff", lo=start)
+            end = self.first_from(prefix + b"\xff\xff\xff\xff")
         else:
             end = self._count
         return start, end
@@ -92,5 +96,5 @@ class Lexicon(Sequence):
             return []
         offsets = self._offsets[start:end + 1].tolist()
         base = offsets[0]
-        data = self._view[base:offsets[-1]].tobytes()
+        data = self._blob[base:offsets[-1]]
         return [data[a - base:b - base] for a, b in zip(offsets, offsets[1:])]

@@ -1,5 +1,6 @@
-"""How results are ordered by relevance: the weighting model, the variants of the query words
-that the stemmer misses, and a bonus for query words found near each other.
+"""How results are ordered by relevance beyond each word's weight (searchsvc.weighting): the
+variants of the query words that the stemmer misses, and a bonus for query words found near
+each other.
 
 Measured with bench/relevance.py; the figures for each choice are in the docstrings below.
 """
@@ -11,8 +12,9 @@ import math
 import numpy as np
 from whoosh import query
 
+from .evaluation import members
+
 TITLE_WEIGHT = 0.3
-C = 2.0
 PROXIMITY_WEIGHT = 0.2
 PROXIMITY_WINDOW = 8
 PROXIMITY_DEPTH = 100
@@ -21,25 +23,6 @@ PROXIMITY_B = 0.75
 VARIANT_SUFFIX_CHARS = 2
 VARIANT_MIN_CHARS = 4
 VARIANT_MIN_DICE = 0.2
-
-
-def term_scores(weights: np.ndarray, lengths: np.ndarray, *, average_length: float,
-                documents: int, frequency: int, doc_frequency: int) -> np.ndarray:
-    """Divergence from randomness, In_expC2 (Amati & van Rijsbergen; Terrier's model), of a
-    term in each document holding it: the informative content of the word in the document,
-    measured against the number of documents that would hold it by chance, with a
-    Bernoulli after-effect and length normalisation 2. `weights` are the term's
-    frequencies (times the field's boost), `lengths` the documents' field lengths.
-
-    It ranks long sentence queries better than Whoosh's BM25F, whose idf, log(N/(df+1)) + 1,
-    barely separates rare words from common ones (TIME: MAP 0.563 -> 0.632, body alone)."""
-    documents = max(documents, 1)
-    frequency = max(frequency, 1)
-    expected = documents * (1 - ((documents - 1) / documents) ** frequency)
-    factor = (math.log2((documents + 1) / (expected + 0.5)) * (frequency + 1)
-              / max(doc_frequency, 1))
-    normalised = weights * np.log(1 + C * average_length / np.maximum(lengths, 1))
-    return factor * normalised / (normalised + 1)
 
 
 def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: np.ndarray,
@@ -56,10 +39,10 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
     generation = evaluator.generation
     documents = max(generation.size, 1)
     for fieldname, first, second in pairs:
-        both = np.intersect1d(evaluator.term_docs(fieldname, first),
-                              evaluator.term_docs(fieldname, second), assume_unique=True)
-        both = np.intersect1d(both, matched, assume_unique=True)
-        candidates = np.intersect1d(docnums, both, assume_unique=True)
+        holding = evaluator.term_docs(fieldname, first)
+        both = holding[members(holding, evaluator.term_docs(fieldname, second))[0]]
+        both = both[members(both, matched)[0]]
+        candidates = docnums[members(docnums, both)[0]]
         if not len(candidates):
             continue
         here, there = (generation.occurrences(fieldname, word, candidates)
@@ -122,8 +105,9 @@ def word_variants(evaluator, fieldname: str, word: bytes) -> list[tuple[bytes, f
         other = generation.doc_frequency(fieldname, variant)
         if 2 * min(count, other) < VARIANT_MIN_DICE * (count + other):  # too few could share
             continue
-        both = len(np.intersect1d(evaluator.term_docs(fieldname, word),
-                                  evaluator.term_docs(fieldname, variant), assume_unique=True))
+        holding = evaluator.term_docs(fieldname, word)
+        both = int(np.count_nonzero(members(holding,
+                                            evaluator.term_docs(fieldname, variant))[0]))
         dice = 2 * both / max(count + other, 1)
         if dice >= VARIANT_MIN_DICE:
             found.append((variant, dice))

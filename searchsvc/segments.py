@@ -61,13 +61,16 @@ class _FieldBuilder:
 
     def write(self, prefix: str) -> int:
         """Write the field's files; returns its total length in words."""
-        words = [term.encode("utf-8") for term in self.terms]
-        order = sorted(range(len(words)), key=words.__getitem__)
-        rank = np.empty(len(words) + 1, dtype=np.int64)
-        rank[order] = np.arange(len(words))
-        rank[-1] = -1  # stop words (-1) stay -1
         tokens, lengths = _without_stop_words(np.frombuffer(self.tokens, dtype=np.int32),
                                               np.frombuffer(self.lengths, dtype=np.int32))
+        # the terms this field holds (the numbering is shared with the other fields), in
+        # byte order
+        every = list(self.terms)
+        used = np.flatnonzero(np.bincount(tokens, minlength=len(every))).tolist()
+        words = [every[number].encode("utf-8") for number in used]
+        order = sorted(range(len(words)), key=words.__getitem__)
+        rank = np.full(len(every), -1, dtype=np.int64)
+        rank[np.asarray(used, dtype=np.int64)[order]] = np.arange(len(words))
         docs, positions, terms = _sorted_occurrences(rank[tokens], lengths)
         # one posting per (term, document): where either changes
         starts = np.flatnonzero(np.concatenate(

@@ -16,7 +16,7 @@ from conftest import DATA, REPO
 from searchsvc.analysis import analysis_for
 from searchsvc.generation import FIELD_BOOSTS
 from searchsvc.indexing import update_index
-from searchsvc.ranking import term_scores
+from searchsvc.weighting import term_scores
 from searchsvc.searching import SearchIndex, SearchRequest
 
 QUERIES = [
