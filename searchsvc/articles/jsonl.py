@@ -202,12 +202,12 @@ def _items(json_text: _JsonText, *, id: str, path: str) -> Iterator[Article | Ba
         number += 1
         try:
             item = json_text.value()
-            following = json_text.peek()
-            if following not in ",]":
-                raise json_text.error(json_text.pos, "Expecting ',' delimiter")
         except ValueError as exc:
             raise ValueError(f"item {number}: {exc}") from None
         yield _record(item, number, id=id, path=path)
+        following = json_text.peek()
+        if following not in ("]", ","):
+            raise json_text.error(json_text.pos, "Expecting ',' delimiter")
         json_text.pos += 1
         if following == "]":
             return
