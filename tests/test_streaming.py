@@ -180,6 +180,7 @@ def test_bad_lines_are_reported_and_every_other_line_read(tmp_path, monkeypatch)
         b"[1, 2, 3]",
         ('{"id": "c", "title": "Long", "body": "%s"}' % ("x" * 2**20)).encode(),
         (good % ("d", "d", "dry")).encode("utf-8").replace(b"dry", b"caf\xe9"),
+        b"[" * 100_000,
         '{"id": "e", "title": "Zürich", "body": "Snow in Zürich."}'.encode(),
         b'{"id": "f", "title": "Cut", "body": "The file stops he',
     ]))
@@ -193,7 +194,8 @@ def test_bad_lines_are_reported_and_every_other_line_read(tmp_path, monkeypatch)
         ("export.jsonl:2", "line 2: invalid JSON (Unterminated string starting at)"),
         ("export.jsonl:3", "item 3: not a JSON object"),
         ("export.jsonl:4", "line 4: longer than 1 MiB"),
-        ("export.jsonl:7", "line 7: invalid JSON (Unterminated string starting at), "
+        ("export.jsonl:6", "line 6: JSON nested too deeply"),
+        ("export.jsonl:8", "line 8: invalid JSON (Unterminated string starting at), "
                            "cut off by the end of the file"),
     ]
 

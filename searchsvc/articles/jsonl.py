@@ -103,6 +103,9 @@ def read_jsonl(pieces: Iterable[str], *, id: str, path: str, limit: int, first_l
             yield BadRecord(str(number), f"line {number}: invalid JSON ({exc.msg})"
                                          + (", cut off by the end of the file" if cut else ""))
             continue
+        except RecursionError:
+            yield BadRecord(str(number), f"line {number}: JSON nested too deeply")
+            continue
         yield _record(item, number, id=id, path=path)
 
 
