@@ -111,8 +111,8 @@ def mixed_json_lines() -> bytes:
     blank lines, CRLF ends, a Windows-1252 line among UTF-8 ones, and bad lines."""
     lines = []
     for number in range(1, 301):
-        record = {"title": f"Harbour report {number}", "body": f"Ships docked: {number}. Crews rested.",
-                  "date": "2023-06-01"}
+        record = {"title": f"Harbour report {number}", "date": "2023-06-01",
+                  "body": f"Ships docked: {number}. Crews rested."}
         if number % 3:
             record["id"] = f"h{number}"
         line = json.dumps(record, ensure_ascii=False).encode()
@@ -123,8 +123,8 @@ def mixed_json_lines() -> bytes:
         elif number % 13 == 0:
             line = b'{"title": "broken", "body": '
         elif number % 17 == 0:
-            line = '{"id": "c%d", "title": "Café crème %d", "body": "Le café coûte 2 €."}'.encode(
-                "cp1252") % (number, number)
+            line = ('{"id": "c%d", "title": "Café crème %d", "body": "Le café coûte 2 €."}'
+                    % (number, number)).encode("cp1252")
         elif number % 19 == 0:
             line = json.dumps({"id": f"u{number}", "title": "Ünïcödé façade",
                                "body": "Zürich café ☕ naïve"}, ensure_ascii=False).encode()

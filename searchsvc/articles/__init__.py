@@ -103,6 +103,7 @@ def read_file(source: SourceFile, *, part: FilePart | None = None,
         reported += count
         progress(count)
 
+    error = None
     try:
         if size == 0:
             raise ArticleError("empty file")
@@ -111,10 +112,13 @@ def read_file(source: SourceFile, *, part: FilePart | None = None,
         yield from _records(source, _kind(source, size), part, advance if progress else None,
                             whole=part == whole)
     except OSError as exc:  # gone or unreadable since it was opened
-        raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
-    finally:
-        if progress and reported < part.end - part.start:
-            progress(part.end - part.start - reported)
+        error = ArticleError(f"cannot read file: {exc.strerror or exc}")
+    except ArticleError as exc:
+        error = exc
+    if progress and reported < part.end - part.start:
+        progress(part.end - part.start - reported)
+    if error:
+        raise error from None
 
 
 def split_file(source: SourceFile, parts: int) -> list[FilePart]:

@@ -236,7 +236,8 @@ def _object(json_text: _JsonText, *, id: str, path: str, limit: int
         return members
     while True:
         if json_text.peek() != '"':
-            raise json_text.error(json_text.pos, "Expecting property name enclosed in double quotes")
+            raise json_text.error(json_text.pos,
+                                  "Expecting property name enclosed in double quotes")
         key = json_text.value()
         json_text.expect(":", "Expecting ':' delimiter")
         if members is not None and key in _LIST_KEYS and json_text.peek() == "[":
