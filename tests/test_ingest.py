@@ -1,5 +1,6 @@
 """Ingestion of every supported format and encoding, through the real index and search."""
 
+import json
 import shutil
 
 import pytest
@@ -50,6 +51,16 @@ def test_json_lines_with_usual_field_names_and_a_bad_line(tmp_path):
     index, report = index_folder(tmp_path, INGEST / "export.jsonl")
     assert report.articles_indexed == 3 and len(report.skipped) == 2
     assert titles(index, "ferry") == ["Ferry service resumes"]
+
+
+def test_json_body_with_company_marks_is_not_taken_for_html(tmp_path):
+    path = tmp_path / "wire.jsonl"
+    path.write_text(json.dumps({"title": "Cocoa review", "body": "Bahia Cocoa <BCR> and "
+                                "<IBM.N> said output rose; a < b > c."}) + "\n"
+                    + json.dumps({"title": "Markup", "body": "<P>Cocoa <B>rose</B>.</P>"}) + "\n")
+    marks, markup = read_all(path)
+    assert marks.body == "Bahia Cocoa <BCR> and <IBM.N> said output rose; a < b > c."
+    assert markup.body == "Cocoa rose."
 
 
 def test_json_document_with_article_list_and_json_lines_named_json(tmp_path):
@@ -124,7 +135,7 @@ def test_broken_files_are_skipped_with_reasons_and_the_rest_indexed(tmp_path):
     reasons = {p.path.rsplit("/", 1)[-1]: p.reason for p in report.skipped}
     assert reasons == {
         "blank.txt": "the file holds only whitespace",
-        "broken.json": "invalid JSON at line 1 column 26: Expecting property name enclosed in double quotes",
+        "broken.json": "the file ends in the middle of the JSON (at line 1 column 26)",
         "empty.txt": "empty file",
         "image.txt": "binary file, not text",
     }

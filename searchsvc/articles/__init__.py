@@ -1,4 +1,9 @@
-"""Read article files of every supported format into `Article`s; report what cannot be read."""
+"""Read article files of every supported format into `Article`s; report what cannot be read.
+
+Files of many articles (JSON Lines, JSON lists, Reuters SGML) are read a piece at a time,
+whatever their size; a JSON Lines file can also be split into parts that processes read
+side by side (`split_file`, then `read_file(source, part=...)`).
+"""
 
 import fnmatch
 import os
@@ -7,12 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ArticleError
-from .encoding import decode_text, looks_binary
-from .jsonl import BadRecord, read_json, read_jsonl
+from .encoding import decode_text, looks_binary, stream_encoding
+from .jsonl import holds_json_lines, read_json, read_jsonl
 from .model import Article, make_article
 from .reuters import read_reuters
+from .streaming import BadRecord, FilePart, Progress, split_lines, text_pieces, unix_newlines
 from .text import read_text
 
+# The most a file read whole (a page, a seed text, one JSON object) or one record may take.
 MAX_FILE_BYTES = 64 * 1024 * 1024
 FORMATS = {
     ".txt": "text", ".text": "text", "": "text",
@@ -23,7 +30,8 @@ FORMATS = {
 # Files that travel with collections but are not articles.
 DEFAULT_EXCLUDES = ("README*", "LICENSE*", "LICENCE*", "COPYING*", "CHANGELOG*", "SOURCE.md", ".*")
 
-__all__ = ["Article", "Problem", "SourceFile", "find_files", "read_file", "make_article"]
+__all__ = ["Article", "FilePart", "Problem", "SourceFile", "find_files", "make_article",
+           "read_file", "split_file"]
 
 
 @dataclass(frozen=True)
@@ -69,48 +77,134 @@ def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ())
     return list(found.values())
 
 
-def read_file(source: SourceFile) -> Iterator[Article | Problem]:
-    """The articles of one file, and a Problem for each part that cannot be read.
+def read_file(source: SourceFile, *, part: FilePart | None = None,
+              progress: Progress | None = None) -> Iterator[Article | Problem]:
+    """The articles of one file (or of one part of it, from `split_file`), and a Problem for
+    each record that cannot be read. `progress`, when given, is called with the number of
+    bytes read since its last call, as reading goes; by the time the iterator ends (or raises
+    ArticleError) the calls add up to the size of the file or part.
 
-    Raises ArticleError when the file as a whole cannot be read (the message is the reason).
+    Raises ArticleError when the file as a whole cannot be read (the message is the reason),
+    and only before the first item: a failure after that (a file that stops in the middle of
+    a JSON list, say) comes as a last Problem, and what was read before it stays.
     """
-    path = Path(source.path)
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise ArticleError("empty file")
-        if size > MAX_FILE_BYTES:
-            raise ArticleError(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
-        data = path.read_bytes()
+        size = os.path.getsize(source.path)
+        with open(source.path, "rb") as file:
+            head = file.read(8192)
     except OSError as exc:
         raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
-    if looks_binary(data):
-        raise ArticleError("binary file, not text")
-    kind = FORMATS[path.suffix.lower()]
+    whole = FilePart(0, size)
+    part = whole if part is None or (part.start, part.end) == (0, size) else part
+    reported = 0
+
+    def advance(count: int) -> None:
+        nonlocal reported
+        reported += count
+        progress(count)
+
+    error = None
+    try:
+        if size == 0:
+            raise ArticleError("empty file")
+        if looks_binary(head):
+            raise ArticleError("binary file, not text")
+        yield from _records(source, _kind(source, size), part, advance if progress else None,
+                            whole=part == whole)
+    except OSError as exc:  # gone or unreadable since it was opened
+        error = ArticleError(f"cannot read file: {exc.strerror or exc}")
+    except ArticleError as exc:
+        error = exc
+    if progress and reported < part.end - part.start:
+        progress(part.end - part.start - reported)
+    if error:
+        raise error from None
+
+
+def split_file(source: SourceFile, parts: int) -> list[FilePart]:
+    """Up to `parts` parts of about equal size of a JSON Lines file, cut at line ends, for
+    `read_file(source, part=...)` to read side by side: together they give the articles and
+    ids of the whole file, in order. Any other file (or one in UTF-16 or UTF-32) is one
+    part. Reads a JSON Lines file through once, to number the lines."""
+    try:
+        size = os.path.getsize(source.path)
+        with open(source.path, "rb") as file:
+            head = file.read(8192)
+        if (parts > 1 and size and not looks_binary(head) and _kind(source, size) == "jsonl"
+                and stream_encoding(head)[0] == "utf-8"):
+            return split_lines(source.path, parts)
+    except OSError as exc:
+        raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
+    return [FilePart(0, size)]
+
+
+def _kind(source: SourceFile, size: int) -> str:
+    """How to read the file: its extension's format, but "jsonl" for a ".json" file holding
+    JSON Lines."""
+    kind = FORMATS[Path(source.path).suffix.lower()]
+    if kind == "json" and holds_json_lines(text_pieces(source.path, FilePart(0, size)),
+                                           MAX_FILE_BYTES):
+        return "jsonl"
+    return kind
+
+
+def _records(source: SourceFile, kind: str, part: FilePart, progress: Progress | None,
+             whole: bool) -> Iterator[Article | Problem]:
+    if kind != "jsonl" and not whole:
+        raise ValueError(f"{source.path}: only JSON Lines files are read in parts")
+    if kind in ("html", "text"):
+        yield _read_whole(source, kind, part.end)
+        return
+    pieces = text_pieces(source.path, part, progress)
+    if kind == "jsonl":
+        records = read_jsonl(pieces, id=source.id, path=source.path, limit=MAX_FILE_BYTES,
+                             first_line=part.first_line)
+    elif kind == "json":
+        records = read_json(pieces, id=source.id, path=source.path, limit=MAX_FILE_BYTES)
+    else:
+        records = read_reuters(unix_newlines(pieces), id=source.id, path=source.path,
+                               limit=MAX_FILE_BYTES)
+    started = False
+    try:
+        for record in records:
+            started = True
+            if isinstance(record, BadRecord):
+                yield Problem(f"{source.path}:{record.key}", str(record))
+            else:
+                yield record
+    except (ValueError, RecursionError, OSError) as exc:
+        if not started:
+            raise ArticleError(_reason(exc)) from None
+        yield Problem(source.path, f"{_reason(exc)}; the articles before it are read")
+    if not started and whole:
+        raise ArticleError("the file holds only whitespace")
+
+
+def _read_whole(source: SourceFile, kind: str, size: int) -> Article:
+    """The one article of a page or a text file, read whole."""
+    if size > MAX_FILE_BYTES:
+        raise ArticleError(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB")
+    try:
+        data = Path(source.path).read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read file: {exc.strerror or exc}") from None
     try:
         if kind == "html":
             from .html import extract_html
 
             page = extract_html(data)
-            yield make_article(id=source.id, path=source.path, body=page.body, title=page.title,
-                               date=page.date, source=page.source, language=page.language,
-                               url=page.url)
-            return
+            return make_article(id=source.id, path=source.path, body=page.body,
+                                title=page.title, date=page.date, source=page.source,
+                                language=page.language, url=page.url)
         text = decode_text(data)
         if not text.strip():
             raise ArticleError("the file holds only whitespace")
-        if kind == "text":
-            yield read_text(text, id=source.id, path=source.path)
-        elif kind == "reuters":
-            yield from read_reuters(text, id=source.id, path=source.path)
-        else:
-            reader = read_json if kind == "json" else read_jsonl
-            for item in reader(text, id=source.id, path=source.path):
-                if isinstance(item, BadRecord):
-                    yield Problem(f"{source.path}:{item.key}", str(item))
-                else:
-                    yield item
-    except ArticleError:
-        raise
+        return read_text(text, id=source.id, path=source.path)
     except (ValueError, RecursionError) as exc:
-        raise ArticleError(str(exc) or type(exc).__name__) from None
+        raise ArticleError(_reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, OSError):
+        return f"cannot read file: {exc.strerror or exc}"
+    return str(exc) or type(exc).__name__

@@ -34,3 +34,34 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
         else:
             text = data.decode("latin-1")
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# Windows-1252 for each byte, Latin-1 for the five bytes Windows-1252 leaves undefined: the
+# characters decode_text's fallbacks give a byte.
+_SINGLE_BYTE = [bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in range(256)]
+
+
+def _single_byte(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return "".join(_SINGLE_BYTE[b] for b in error.object[error.start:error.end]), error.end
+
+
+codecs.register_error("searchsvc-cp1252", _single_byte)
+
+
+def stream_encoding(head: bytes) -> tuple[str, int]:
+    """The codec of a file read a piece at a time, from its first four or more bytes, and the
+    length of the BOM to skip."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return encoding, len(bom)
+    return "utf-8", 0
+
+
+def stream_decoder(encoding: str) -> codecs.IncrementalDecoder:
+    """A decoder for a file read a piece at a time. UTF-8 reads each byte that is not valid
+    UTF-8 as Windows-1252: decode_text's fallback, for those bytes only, so one line in
+    another encoding does not turn the rest of a big export into mojibake."""
+    errors = "searchsvc-cp1252" if encoding == "utf-8" else "replace"
+    return codecs.getincrementaldecoder(encoding)(errors)

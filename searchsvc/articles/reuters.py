@@ -2,9 +2,10 @@
 
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from .model import Article, make_article
+from .streaming import BadRecord
 
 _NEWID = re.compile(r'NEWID="(\d+)"')
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -12,14 +13,19 @@ _ELEMENTS = {tag: re.compile(rf"<{tag}\b[^>]*>(.*?)</{tag}>", re.S)
              for tag in ("TITLE", "BODY", "TEXT", "DATE")}
 
 
-def read_reuters(text: str, *, id: str, path: str) -> Iterator[Article]:
-    """Every story in the file, its NEWID keeping its id stable."""
-    stories = _stories(text)
-    if not stories:
-        raise ValueError("no <REUTERS> stories found in the SGML file")
-    for attributes, story in stories:
+def read_reuters(pieces: Iterable[str], *, id: str, path: str, limit: int
+                 ) -> Iterator[Article | BadRecord]:
+    """Every story in the SGML text (read a piece at a time), its NEWID keeping its id stable
+    (a story without one is numbered by its place in the file). A story longer than `limit`
+    characters is reported and passed over."""
+    number = 0
+    for attributes, story in _stories(pieces, limit):
+        number += 1
         newid = _NEWID.search(attributes)
-        key = newid.group(1) if newid else str(len(stories))
+        key = newid.group(1) if newid else str(number)
+        if story is None:
+            yield BadRecord(key, f"story {number}: longer than {limit // 2**20} MiB")
+            continue
         title = _element(story, "TITLE")
         body = _element(story, "BODY")
         if body is None and 'TYPE="UNPROC"' in story:
@@ -30,25 +36,41 @@ def read_reuters(text: str, *, id: str, path: str) -> Iterator[Article]:
         yield make_article(id=f"{id}:{key}", path=path, body=_reflow(body), title=title,
                            date=(_element(story, "DATE") or "").strip(), source="Reuters",
                            language="en")
+    if number == 0:
+        raise ValueError("no <REUTERS> stories found in the SGML file")
 
 
-def _stories(text: str) -> list[tuple[str, str]]:
-    """(attributes, content) of each <REUTERS ...>...</REUTERS> element: what
-    re.findall(r"<REUTERS\\b([^>]*)>(.*?)</REUTERS>", text, re.S) gives, found with str.find
-    (a tenth of the time: the regex tries the end tag at every character)."""
-    found = []
+def _stories(pieces: Iterable[str], limit: int) -> Iterator[tuple[str, str | None]]:
+    """(attributes, content) of each <REUTERS ...>...</REUTERS> element, as
+    re.findall(r"<REUTERS\\b([^>]*)>(.*?)</REUTERS>", text, re.S) gives them, found with
+    str.find (a tenth of the time: the regex tries the end tag at every character) in the
+    text read so far. The content is None for an element longer than `limit`."""
+    pieces = iter(pieces)
+    text = ""
     position = 0
+    ended = False
     while True:
         start = text.find("<REUTERS", position)
-        if start < 0:
-            return found
         after = start + len("<REUTERS")
-        close = text.find(">", after)
+        close = text.find(">", after) if start >= 0 else -1
         end = text.find("</REUTERS>", close + 1) if close >= 0 else -1
-        if (after < len(text) and _is_word_char(text[after])) or end < 0:
+        if end < 0 and not ended:  # read on, keeping the story begun (or a tag's beginning)
+            if start >= 0 and len(text) - start > limit:
+                yield (text[after:close] if close >= 0 else ""), None
+                text, position, start = text[after:], 0, -1
+            keep = start if start >= 0 else max(position, len(text) - len("<REUTERS"))
+            piece = next(pieces, None)
+            ended = piece is None
+            text, position = text[keep:] + (piece or ""), 0
+            continue
+        if start < 0:
+            return
+        if after < len(text) and _is_word_char(text[after]):
             position = start + 1
             continue
-        found.append((text[after:close], text[close + 1:end]))
+        if end < 0:
+            raise ValueError("the file ends inside its last <REUTERS> story")
+        yield text[after:close], text[close + 1:end]
         position = end + len("</REUTERS>")
 
 
