@@ -21,11 +21,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .articles import Problem, SourceFile, find_files, read_file
+from .articles import Problem, find_files, read_file
 from .errors import ArticleError, IndexBusy, IndexMissing, IndexWriteError
 from .generation import META, FORMAT, Generation, IncompatibleIndex, write_generation
 from .schema import storage_schema
-from .writing import ArticleWriter, FileResult, PartWriters, write_files
+from .writing import ArticleWriter, FileResult, PartWriters, Progress, Unit, write_files
 
 CURRENT = "CURRENT"
 LOCK = ".lock"
@@ -200,13 +200,15 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
                 for path in gone:
                     report.articles_removed += writer.delete_by_term("file", path)
                     report.files_removed += 1
-                bar = _progress_bar(sum(_size(f.path) for f in todo), progress)
+                bar = _ProgressBar(sum(_size(f.path) for f in todo), progress)
                 try:
-                    results = write_files(writer, todo, _add_file, bar.update)
+                    results, repeated = write_files(writer, todo, _add_file, bar.update)
                 finally:
                     bar.close()
                 for result in results:
                     _count(writer, result, known, report)
+                report.skipped += repeated
+                report.articles_indexed -= len(repeated)
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -229,13 +231,22 @@ def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike
     return report
 
 
-def _add_file(parts: PartWriters, source: SourceFile, seen_ids: set[str]) -> FileResult:
-    """Read one file and add its articles (run by a writer process when there are many). A
-    file that fails before giving an article is unreadable (its indexed articles stay until
-    it is fixed); one that fails later keeps what was read before, and says so."""
+def _add_file(parts: PartWriters, unit: Unit, seen_ids: set[str],
+              progress: Progress) -> FileResult:
+    """Read one file (or part) and add its articles (in a writer process when there are
+    many). A file that fails before giving an article is unreadable (its indexed articles
+    stay until it is fixed); one that fails later keeps what was read before, and says so."""
+    source = unit.source
     result = FileResult(source.path)
+    added = 0
+
+    def read(size: int) -> None:
+        nonlocal added
+        progress(size, added)
+        added = 0
+
     try:
-        for item in read_file(source):
+        for item in read_file(source, part=unit.part, progress=read):
             if isinstance(item, Problem):
                 result.problems.append(item)
             elif item.id in seen_ids:
@@ -244,9 +255,11 @@ def _add_file(parts: PartWriters, source: SourceFile, seen_ids: set[str]) -> Fil
                 seen_ids.add(item.id)
                 parts.writer().add_article(item, source)
                 result.indexed += 1
+                added += 1
     except ArticleError as exc:
         result.problems.append(Problem(source.path, str(exc)))
         result.readable = result.indexed > 0
+    progress(0, added)
     return result
 
 
@@ -305,12 +318,25 @@ def _size(path: str) -> int:
         return 0
 
 
-def _progress_bar(total: int, progress: bool | None):
-    from tqdm import tqdm
+class _ProgressBar:
+    """Bytes read and articles added, on a terminal (or when asked)."""
 
-    enabled = sys.stderr.isatty() if progress is None else progress
-    return tqdm(total=total, unit="B", unit_scale=True, desc="indexing", disable=not enabled,
-                file=sys.stderr, leave=False)
+    def __init__(self, total: int, progress: bool | None):
+        from tqdm import tqdm
+
+        enabled = sys.stderr.isatty() if progress is None else progress
+        self.articles = 0
+        self.bar = tqdm(total=total, unit="B", unit_scale=True, desc="indexing",
+                        disable=not enabled, file=sys.stderr, leave=False)
+
+    def update(self, size: int, articles: int) -> None:
+        self.articles += articles
+        if articles:
+            self.bar.set_postfix_str(f"{self.articles:,} articles", refresh=False)
+        self.bar.update(size)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -13,6 +13,8 @@ commits every part at once.
 from __future__ import annotations
 
 import ctypes
+import hashlib
+import math
 import multiprocessing
 import os
 import pickle
@@ -20,6 +22,7 @@ import queue
 import random
 import signal
 import traceback
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,7 +34,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from .analysis import analysis_for, analysis_language
-from .articles import Article, Problem, SourceFile
+from .articles import Article, FilePart, Problem, SourceFile, split_file
 from .schema import dupkey, file_signature_term
 from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder
 
@@ -46,6 +49,8 @@ MIN_COMPRESSED_POSTINGS = 8
 INLINE_POSTINGS = 2
 # Below this many bytes of files one process is quicker than starting writer processes.
 PARALLEL_MIN_BYTES = 2 * 2**20
+# JSON Lines files this large are split into parts that writer processes read side by side.
+SPLIT_MIN_BYTES = 8 * 2**20
 # Writer processes for larger runs; None: one per core.
 WRITER_PROCESSES = None
 WORKER_POLL_S = 0.5
@@ -66,6 +71,20 @@ class FileResult:
     readable: bool = True
     indexed: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What one writer reads: a file, or a part of a large JSON Lines file."""
+
+    number: int  # the file's place in the run
+    source: SourceFile
+    part: FilePart | None
+    size: int
+
+
+Progress = Callable[[int, int], None]
+"""Called with the bytes read and the articles added since its last call."""
 
 
 class WorkerFailed(Exception):
@@ -138,6 +157,7 @@ class ArticleWriter(SegmentWriter):
         self.arrays = SegmentBuilder()
         self.parts = []
         self.mergetype = merge_small_segments
+        self.id_hashes = array("Q")  # of the articles added, in order: duplicates across parts
 
     def add_article(self, article: Article, source: SourceFile) -> None:
         values = DocumentValues(
@@ -153,6 +173,7 @@ class ArticleWriter(SegmentWriter):
             if value:
                 stored[name] = value
         self.add_document(**stored)
+        self.id_hashes.append(id_hash(article.id))
         self.arrays.add({"title": article.title, "body": article.body},
                         analysis_for(article.language), values)
 
@@ -203,7 +224,7 @@ def merge_small_segments(writer: ArticleWriter, segments: list) -> list:
     return [s for s in live if s not in small]
 
 
-AddFile = Callable[["PartWriters", SourceFile, set], FileResult]
+AddFile = Callable[["PartWriters", Unit, set, Progress], FileResult]
 
 
 class PartWriters:
@@ -213,7 +234,7 @@ class PartWriters:
     def __init__(self, ix):
         self.ix = ix
         self.current: ArticleWriter | None = None
-        self.segments = []
+        self.segments = []  # (segment, the id hashes of its articles)
 
     def writer(self) -> ArticleWriter:
         if self.current is not None and self.current.full():
@@ -225,7 +246,7 @@ class PartWriters:
     def _close(self) -> None:
         segment = self.current.finish_part()
         if segment is not None:
-            self.segments.append(segment)
+            self.segments.append((segment, self.current.id_hashes.tobytes()))
         self.current = None
 
     def finish(self) -> list:
@@ -240,27 +261,99 @@ class PartWriters:
 
 
 def write_files(writer: ArticleWriter, sources: list[SourceFile], add_file: AddFile,
-                progress: Callable[[int], None]) -> list[FileResult]:
+                progress: Progress) -> tuple[list[FileResult], list[Problem]]:
     """Add the articles of `sources` with `add_file`, in worker processes when there is
-    enough to do; the results come back in the order of `sources`. The segments written
-    are added to `writer.parts`, so the writer's commit publishes everything at once."""
+    enough to do, large JSON Lines files split among them. Returns each source's result, in
+    the order of `sources`, and the articles dropped because an earlier part of the run held
+    their id. The segments written are added to `writer.parts`, so the writer's commit
+    publishes everything at once."""
     sizes = [_size(s.path) for s in sources]
     processes = WRITER_PROCESSES or os.cpu_count() or 1
-    if processes < 2 or sum(sizes) < PARALLEL_MIN_BYTES or len(sources) < 2:
+    parallel = processes > 1 and sum(sizes) >= PARALLEL_MIN_BYTES
+    units = _units(sources, sizes, processes if parallel else 1)
+    if not parallel or len(units) < 2:
         parts = PartWriters(_index_of(writer))
         seen: set[str] = set()
         results = []
         try:
-            for source, size in zip(sources, sizes):
-                results.append(add_file(parts, source, seen))
-                progress(size)
+            for unit in units:
+                results.append(add_file(parts, unit, seen, progress))
         except BaseException:
             parts.cancel()
             raise
-        writer.parts += parts.finish()
-        return results
-    shares = _shares(sources, sizes, processes)
-    return _run_workers(writer, shares, add_file, progress)
+        written = parts.finish()
+    else:
+        results, written = _run_workers(writer, _shares(units, processes), add_file, progress)
+    writer.parts += [segment for segment, _ in written]
+    return _joined(sources, units, results), _drop_repeated_ids(writer, written)
+
+
+def id_hash(article_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(article_id.encode("utf-8", "surrogatepass"),
+                                          digest_size=8).digest(), "little")
+
+
+def _units(sources: list[SourceFile], sizes: list[int], processes: int) -> list[Unit]:
+    """The files to read, large JSON Lines files cut into parts so that each writer gets
+    about a fourth of its share from each (and the shares come out even)."""
+    piece = sum(sizes) / (4 * processes) if processes > 1 else math.inf
+    units = []
+    for number, (source, size) in enumerate(zip(sources, sizes)):
+        if size >= SPLIT_MIN_BYTES and size > piece:
+            parts = split_file(source, min(64, math.ceil(size / piece)))
+            if len(parts) > 1:
+                units += [Unit(number, source, part, part.end - part.start) for part in parts]
+                continue
+        units.append(Unit(number, source, None, size))
+    return units
+
+
+def _joined(sources: list[SourceFile], units: list[Unit],
+            results: list[FileResult]) -> list[FileResult]:
+    """One result per source from the results of its units. A file read in parts is
+    unreadable only when no part gave an article and a part could not be read."""
+    joined: dict[int, FileResult] = {}
+    for unit, result in zip(units, results):
+        found = joined.get(unit.number)
+        if found is None:
+            joined[unit.number] = FileResult(result.path, result.readable, result.indexed,
+                                             list(result.problems))
+            continue
+        found.indexed += result.indexed
+        found.problems += result.problems
+        found.readable = (found.readable and result.readable) or found.indexed > 0
+    return [joined[number] for number in range(len(sources))]
+
+
+def _drop_repeated_ids(writer: ArticleWriter, written: list) -> list[Problem]:
+    """Delete the articles whose id an earlier article of the run holds. One writer finds
+    them as it goes; parts of one file read by different writers meet only here."""
+    hashes = np.concatenate([np.frombuffer(found, dtype=np.uint64) for _, found in written]) \
+        if written else np.zeros(0, dtype=np.uint64)
+    if len(hashes) < 2:
+        return []
+    _, first = np.unique(hashes, return_index=True)
+    if len(first) == len(hashes):
+        return []
+    repeated = np.ones(len(hashes), dtype=bool)
+    repeated[first] = False
+    problems = []
+    offset = 0
+    for segment, found in written:
+        count = len(found) // 8
+        local = np.flatnonzero(repeated[offset:offset + count])
+        if len(local):
+            reader = SegmentReader(writer.storage, writer.schema, segment)
+            try:
+                for docnum in local.tolist():
+                    stored = reader.stored_fields(docnum)
+                    segment.delete_document(docnum)
+                    problems.append(Problem(stored["file"],
+                                            f"duplicate article id {stored['id']}"))
+            finally:
+                reader.close()
+        offset += count
+    return problems
 
 
 def _index_of(writer: SegmentWriter):
@@ -268,25 +361,25 @@ def _index_of(writer: SegmentWriter):
                                  schema=writer.schema)
 
 
-def _shares(sources: list[SourceFile], sizes: list[int], processes: int
-            ) -> list[list[tuple[int, SourceFile]]]:
-    """Split the files into runs of about equal size, in order. Files whose articles could
-    share ids (the same path under two roots) stay in one share, where the first one wins
-    as it does in a single writer."""
-    target = sum(sizes) / processes
-    shares: list[list[tuple[int, SourceFile]]] = [[] for _ in range(processes)]
-    first_share: dict[str, int] = {}
+def _shares(units: list[Unit], processes: int) -> list[list[tuple[int, Unit]]]:
+    """Split the units into runs of about equal size, in order. Different files whose
+    articles could share ids (the same path under two roots) stay in one share, where the
+    first one wins as it does in a single writer."""
+    target = sum(unit.size for unit in units) / processes
+    shares: list[list[tuple[int, Unit]]] = [[] for _ in range(processes)]
+    owners: dict[str, tuple[str, int]] = {}
     done = 0
-    for number, (source, size) in enumerate(zip(sources, sizes)):
+    for number, unit in enumerate(units):
         share = min(processes - 1, int(done // target)) if target else 0
-        share = first_share.setdefault(source.id.split(":", 1)[0], share)
-        shares[share].append((number, source))
-        done += size
+        owner = owners.setdefault(unit.source.id.split(":", 1)[0], (unit.source.path, share))
+        if owner[0] != unit.source.path:
+            share = owner[1]
+        shares[share].append((number, unit))
+        done += unit.size
     return [share for share in shares if share]
 
 
-def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
-                 progress: Callable[[int], None]) -> list[FileResult]:
+def _run_workers(writer: ArticleWriter, shares, add_file: AddFile, progress: Progress):
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     messages = context.Queue()
@@ -309,7 +402,7 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
                 continue
             kind = message[0]
             if kind == "progress":
-                progress(message[1])
+                progress(message[1], message[2])
             elif kind == "done":
                 _, share, share_segments, share_results = message
                 segments[share] = share_segments
@@ -324,25 +417,28 @@ def _run_workers(writer: ArticleWriter, shares, add_file: AddFile,
             if worker.is_alive():
                 worker.terminate()
                 worker.join()
-    writer.parts += [segment for n in sorted(segments) for segment in segments[n]]
-    return [results[number] for number in sorted(results)]
+    written = [segment for n in sorted(segments) for segment in segments[n]]
+    return [results[number] for number in sorted(results)], written
 
 
-def _worker(where: tuple, share: list[tuple[int, SourceFile]], add_file: AddFile,
+def _worker(where: tuple, share: list[tuple[int, Unit]], add_file: AddFile,
             messages) -> None:
-    """Write one share of the files into new segments of the index (folder, name, schema)."""
+    """Write one share of the units into new segments of the index (folder, name, schema)."""
     _die_with_parent()
     random.seed()  # forked workers would otherwise draw the same segment names
     folder, indexname, schema = where
     number = share[0][0]
+
+    def progress(size: int, articles: int) -> None:
+        messages.put(("progress", size, articles))
+
     try:
         ix = whoosh_index.open_dir(folder, indexname=indexname, schema=schema)
         parts = PartWriters(ix)
         seen: set[str] = set()
         results = {}
-        for position, source in share:
-            results[position] = add_file(parts, source, seen)
-            messages.put(("progress", _size(source.path)))
+        for position, unit in share:
+            results[position] = add_file(parts, unit, seen, progress)
         messages.put(("done", number, parts.finish(), results))
     except BaseException as error:
         try:
