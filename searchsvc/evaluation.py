@@ -132,6 +132,21 @@ class Evaluator:
         """The documents holding a text term (deleted ones included), scores aside."""
         return self.generation.postings(field, text).docs
 
+    def holding(self, q: query.Query, docnums: np.ndarray) -> np.ndarray:
+        """Which of `docnums` (ascending) `q` matches, scores aside: for words (terms in
+        alternatives) straight from their postings."""
+        matched = np.zeros(self.size, dtype=bool)
+        leaves = [q] if q.is_leaf() else list(q.leaves())
+        if all(isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS
+               or leaf is query.NullQuery for leaf in leaves) \
+                and all(isinstance(node, query.Or) for node in _inner_nodes(q)):
+            for leaf in leaves:
+                if leaf is not query.NullQuery:
+                    matched[self.term_docs(leaf.fieldname, _bytes(leaf.text))] = True
+        else:
+            matched[self.node(q).docs] = True
+        return matched[docnums]
+
     def mask(self, q: query.Query) -> np.ndarray:
         """The documents a filter query admits, as a mask (scores aside)."""
         mask = np.zeros(self.size, dtype=bool)
@@ -182,8 +197,7 @@ class Evaluator:
     def _term(self, q: query.Term) -> Match:
         field = q.fieldname
         if field in TEXT_FIELDS:
-            text = q.text if isinstance(q.text, bytes) else q.text.encode("utf-8")
-            return self.term(field, text, q.boost)
+            return self.term(field, _bytes(q.text), q.boost)
         if field in ("source", "language"):
             codes, values = self.generation.columns[field]
             wanted = [code for code, value in enumerate(values)
@@ -271,6 +285,17 @@ def _bounds(q: query.NumericRange):
         return q.startdate, q.enddate
     return tuple(None if value is None else long_to_datetime(value)
                  for value in (q.start, q.end))
+
+
+def _inner_nodes(q: query.Query):
+    if not q.is_leaf():
+        yield q
+        for child in q.children():
+            yield from _inner_nodes(child)
+
+
+def _bytes(text) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def _boosted(found: Match, boost: float) -> Match:

@@ -22,14 +22,14 @@ from whoosh import query
 from ..analysis import analysis_for
 from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..errors import ArticleNotFound, QueryError
-from ..evaluation import Evaluator, members
+from ..evaluation import Evaluator
 from ..generation import Generation
 from ..indexing import IndexStore
 from ..ranking import (PROXIMITY_DEPTH, proximity_bonus, wanted_leaves, with_variants,
                        word_variants)
 from ..schema import TEXT_FIELDS
-from . import querying, related, snippets, spelling, suggestions
-from .querying import MAX_EXPANSIONS, ParsedQuery, Word
+from . import matching, querying, related, snippets, spelling, suggestions
+from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import Hit, Results, SearchRequest, StoredArticle, check_text
 from .stories import Stories, facet_counts, top
 
@@ -165,24 +165,31 @@ class SearchIndex:
         expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
         found = evaluator.run(expanded, within)
         docnums, scores = found.docs, found.scores.copy()
+        words = matching.units(parsed.query)
+        held = matching.held(evaluator, words, docnums) if len(words) > 1 else None
+        left_out: tuple[str, ...] = ()
         ties = docnums
         if request.sort == "relevance":
             best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
             scores[best] += proximity_bonus(evaluator, _word_pairs(parsed.query), docnums,
                                             docnums[best])
             order = scores
-            if parsed.plain and 1 < len(parsed.words) <= KEYWORD_QUERY_WORDS and len(docnums):
+            if held is not None and len(words) <= KEYWORD_QUERY_WORDS and len(docnums):
                 # articles with more of the words first
-                order = _words_held(evaluator, parsed.words, docnums) * (scores.max() + 1) \
-                    + scores
+                order = held.counts * (scores.max() + 1) + scores
         else:
+            if held is not None:  # the articles holding every word (or as many as any do)
+                chosen, left_out = held.relaxed()
+                docnums, scores = docnums[chosen], scores[chosen]
+                held = matching.Held(held.units, held.holds[:, chosen])
             dates = np.asarray(generation.dates)[docnums].astype(np.int64)
             newest = request.sort == "newest"
             # undated articles last either way; equal dates in index order, reversed for newest
             order = np.where(dates == 0, np.iinfo(np.int64).min + 1, dates if newest else -dates)
             ties = -docnums if newest else docnums
         start = (request.page - 1) * request.per_page
-        stories = Stories(np.asarray(generation.dupkeys)[docnums], generation.meta["stories"])
+        codes = np.asarray(generation.dupkeys)[docnums]
+        stories = Stories(codes, generation.meta["stories"])
         listed = stories.listed(order, ties, start + request.per_page)
         terms = {field: querying.query_terms(expanded, generation, field)
                  for field in TEXT_FIELDS}
@@ -190,11 +197,17 @@ class SearchIndex:
                 for position, similar in listed[start:start + request.per_page]]
         shown = docnums[stories.representatives()]
         facets = {name: facet_counts(*generation.columns[name], shown) for name in FACETS}
+        matched = None
+        if held is not None:
+            every = codes[held.every()]
+            matched = matching.Matching(tuple(word.text for word in words),
+                                        Stories(every, generation.meta["stories"]).count(),
+                                        left_out)
         results = Results(request=request, total=stories.count(), hits=hits,
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                           suggestion=spelling.suggestion(request.q, generation.vocabulary,
                                                          generation.analyses, context.within),
-                          total_articles=len(docnums))
+                          total_articles=len(docnums), matching=matched)
         self.cache.put(context.version, request, results)
         return results
 
@@ -301,19 +314,6 @@ def _word_pairs(q: query.Query) -> list[tuple[str, bytes, bytes]]:
             if not sequence or sequence[-1] != text:
                 sequence.append(text)
     return [("body", a, b) for a, b in zip(sequence, sequence[1:])]
-
-
-def _words_held(evaluator: Evaluator, words: list[Word], docnums: np.ndarray) -> np.ndarray:
-    """How many of the typed `words` each of `docnums` holds (in any field or language)."""
-    held = np.zeros(len(docnums), dtype=np.int64)
-    for word in words:
-        holds = np.zeros(len(docnums), dtype=bool)
-        for leaf in word.leaves():
-            if isinstance(leaf, query.Term):
-                text = leaf.text if isinstance(leaf.text, bytes) else leaf.text.encode("utf-8")
-                holds |= members(docnums, evaluator.term_docs(leaf.fieldname, text))[0]
-        held += holds
-    return held
 
 
 def _hit(context: _Context, docnum: int, score: float, similar: int,

@@ -7,8 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import QueryError
+
+if TYPE_CHECKING:
+    from .matching import Matching
 
 MAX_QUERY_CHARS = 1000
 MAX_PER_PAGE = 100
@@ -94,6 +98,9 @@ class Results:
     facets: dict[str, list[FacetCount]] = field(default_factory=dict)
     suggestion: str | None = None
     total_articles: int = 0
+    matching: "Matching | None" = None
+    """For words typed side by side: how many of the listed stories hold them all, and the
+    words left out when none does (date orders list only the articles holding the rest)."""
 
     @property
     def pages(self) -> int:
