@@ -205,8 +205,7 @@ class SearchIndex:
                                         left_out)
         results = Results(request=request, total=stories.count(), hits=hits,
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
-                          suggestion=spelling.suggestion(request.q, generation.vocabulary,
-                                                         generation.analyses, context.within),
+                          suggestion=spelling.suggestion(request.q, evaluator, context.within),
                           total_articles=len(docnums), matching=matched)
         self.cache.put(context.version, request, results)
         return results

@@ -1,53 +1,114 @@
-"""Did you mean: the query with each word the index does not hold replaced by the closest
-word it does hold, from the vocabulary of words as written (so a correction is a word
-people wrote, not a stem)."""
+"""Did you mean: a correction for each query word that is rare or absent when a close word is
+much more frequent, chosen by how often it occurs with the other words of the query.
+
+Candidates are words people wrote (the vocabulary of words as written, not stems) within one
+or two edits. A word's own inflections are never offered (`cosmonauts` for `cosmonaut`, or
+`космонавты` for `космонавт`: the same stem finds them already), and among the others the
+one found most often beside the query's other words wins: `tony blare` becomes `tony
+blair`, not the more frequent but unrelated `tony blame`.
+"""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
 from whoosh.support.charset import accent_map
 
 from ..analysis import analysis_for
+from ..evaluation import Evaluator
 
-MAX_CORRECTIONS = 5  # unknown words looked up for "did you mean" (each walks the vocabulary)
+MAX_CORRECTIONS = 5  # unknown or rare words looked up (each walks the vocabulary)
+MAX_CANDIDATES = 12  # close words compared in context, the most frequent first
+MORE_FREQUENT = 10  # a correction is held by this many times more articles, at least
+RARE_SHARE = 1 / 20_000  # words in fewer articles than this share (and 5) are checked
 _WORD = re.compile(r"(?<![:\w*?~])\w+(?![:\w*?~])")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 
 
-def suggestion(text: str, vocabulary, languages: list[str], within) -> str | None:
-    """`text` with each unknown word corrected, or None when there is nothing to correct.
-    `within(word, edits, prefix)` lists the vocabulary's words near a word. Only the first
-    MAX_CORRECTIONS unknown words are looked up: a query of a hundred made-up words would
-    otherwise cost seconds."""
-    changed = False
-    looked_up = 0
+def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
+    """`text` with its rare or unknown words corrected, or None when none is.
+    `within(word, edits, prefix)` lists the vocabulary's words near a word."""
+    generation = evaluator.generation
+    vocabulary = generation.vocabulary
+    languages = generation.analyses
+    rare = max(5, int(generation.size * RARE_SHARE))
+    typed = [(match, match.group(0).lower().translate(accent_map))
+             for match in _WORD.finditer(text) if match.group(0) not in _OPERATORS]
+    words = [word for _, word in typed if not _is_stop_word(word, languages)]
+    holders: dict[str, np.ndarray] = {}
+    masks: dict[str, np.ndarray] = {}
 
-    def correct(match: re.Match) -> str:
-        nonlocal changed, looked_up
-        word = match.group(0)
-        lowered = word.lower().translate(accent_map)
-        if (len(lowered) < 3 or word in _OPERATORS or not lowered.isalpha()
-                or looked_up == MAX_CORRECTIONS or lowered in vocabulary
-                or any(analysis_for(language).term(word.lower()) is None
-                       for language in languages)):
-            return word
-        looked_up += 1
-        best = _closest_word(vocabulary, within, lowered)
-        if best is None:
-            return word
-        changed = True
-        return best
+    def holding(word: str) -> np.ndarray:
+        if word not in holders:
+            holders[word] = _holding(evaluator, word)
+        return holders[word]
 
-    corrected = _WORD.sub(correct, text)
-    return corrected if changed else None
+    def mask(word: str) -> np.ndarray:
+        if word not in masks:
+            masks[word] = np.zeros(evaluator.size, dtype=bool)
+            masks[word][holding(word)] = True
+        return masks[word]
+
+    def support(word: str, others: list[str]) -> int:
+        """Articles holding `word` together with each of the other words, summed."""
+        mine = holding(word)
+        return sum(int(np.count_nonzero(mask(other)[mine])) for other in others)
+
+    corrections: dict[str, str] = {}
+    for word in words:
+        if (len(corrections) == MAX_CORRECTIONS or len(word) < 3 or not word.isalpha()
+                or word in corrections):
+            continue
+        frequency = vocabulary.frequency(word)
+        if frequency >= rare:
+            continue
+        candidates = _candidates(word, frequency, vocabulary, languages, within)
+        if not candidates:
+            continue
+        others = [other for other in words if other != word]
+        best = max(candidates, key=lambda c: (support(c, others), vocabulary.frequency(c)))
+        if frequency and others and support(best, others) <= support(word, others):
+            continue  # the word as typed goes with the others at least as well
+        corrections[word] = best
+    if not corrections:
+        return None
+    corrected = []
+    last = 0
+    for match, word in typed:
+        if word in corrections:
+            corrected += [text[last:match.start()], corrections[word]]
+            last = match.end()
+    return "".join(corrected) + text[last:]
 
 
-def _closest_word(vocabulary, within, word: str) -> str | None:
-    """The most frequent indexed word at the smallest edit distance (1, then 2) from `word`."""
-    for distance in (1, 2):
-        candidates = {(vocabulary.frequency(w), w) for w in within(word, distance, 1)
-                      if w != word}
-        if candidates:
-            return max(candidates)[1]
-    return None
+def _candidates(word: str, frequency: int, vocabulary, languages, within) -> list[str]:
+    """Words one edit from `word` (two when none is one away) that are not forms of the word
+    itself and, when some article holds `word`, that many more articles hold; the most
+    frequent first."""
+    stems = {analysis_for(language).term(word) for language in languages}
+    for edits in (1, 2):
+        found = [(vocabulary.frequency(c), c) for c in within(word, edits, 1) if c != word]
+        found = [(count, c) for count, c in found
+                 if count >= MORE_FREQUENT * frequency
+                 and not stems & {analysis_for(language).term(c) for language in languages}]
+        if found:
+            return [c for _, c in sorted(found, reverse=True)[:MAX_CANDIDATES]]
+    return []
+
+
+def _holding(evaluator: Evaluator, word: str) -> np.ndarray:
+    """The documents holding a word as written (any language's form, either field)."""
+    generation = evaluator.generation
+    found = [evaluator.term_docs(field, term.encode("utf-8"))
+             for language in generation.analyses
+             if (term := analysis_for(language).term(word)) is not None
+             for field in ("title", "body")]
+    found = [docs for docs in found if len(docs)]
+    if not found:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(found)) if len(found) > 1 else np.asarray(found[0])
+
+
+def _is_stop_word(word: str, languages) -> bool:
+    return any(analysis_for(language).term(word) is None for language in languages)
