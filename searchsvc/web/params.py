@@ -24,7 +24,7 @@ def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest
         q=args.get("q", ""),
         page=_integer(args, "page", 1),
         per_page=_integer(args, "per_page", default_per_page),
-        sort=args.get("sort", "relevance"),
+        sort=args.get("sort") or "relevance",
         source=_text(args, "source"),
         language=_text(args, "language"),
         date_from=_date(args, "from"),
@@ -49,7 +49,7 @@ def export_requests(args: MultiDict) -> Iterator[SearchRequest]:
 
 
 def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int:
-    """A whole number between 1 and `maximum`, or `default` when absent."""
+    """A whole number between 1 and `maximum`, or `default` when absent or empty."""
     value = _integer(args, name, default)
     if not 1 <= value <= maximum:
         raise QueryError(f"{name} must be between 1 and {maximum}")
@@ -57,16 +57,18 @@ def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int
 
 
 def choice_param(args: MultiDict, name: str, choices: tuple[str, ...]) -> str:
-    """One of `choices`; the first when absent."""
-    value = args.get(name, choices[0])
+    """One of `choices`; the first when absent or empty."""
+    value = args.get(name) or choices[0]
     if value not in choices:
         raise QueryError(f"{name} must be one of: {', '.join(choices)}")
     return value
 
 
 def _integer(args: MultiDict, name: str, default: int) -> int:
+    """A whole number; `default` when absent or empty (browsers fill OpenSearch's optional
+    `{startPage?}` with nothing, and HTML forms send empty fields)."""
     value = args.get(name)
-    if value is None:
+    if not value:
         return default
     if not value.isascii() or not value.strip().lstrip("+-").isdigit() or len(value) > 9:
         raise QueryError(f"{name} must be a whole number, not {value[:40]!r}")
