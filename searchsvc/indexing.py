@@ -258,6 +258,7 @@ def document(article: Article, source: SourceFile) -> dict:
         "filesig": file_signature_term(source.path, source.signature),
         "language": article.language,
         "dupkey": dupkey(article.title, article.body, article.source),
+        "indexed": dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
         title_field: article.title,
         body_field: article.body,
     }

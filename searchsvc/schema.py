@@ -60,6 +60,7 @@ def build_schema() -> fields.Schema:
         language=fields.ID(stored=True, sortable=True),
         url=fields.STORED(),
         dupkey=fields.ID(stored=True, sortable=True),
+        indexed=fields.STORED(),  # when the article was added (UTC): an undated one's Atom time
     )
     for lang in (*STEMMED_LANGUAGES, GENERIC):
         title, body = text_fields(lang)

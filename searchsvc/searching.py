@@ -100,6 +100,7 @@ class Hit:
     similar: int = 0
     """Near-duplicate versions of this story (same source, headline and lead) that also
     matched and were collapsed into this hit."""
+    indexed: dt.datetime | None = None  # when it was added (None: by a searchsvc without it)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class StoredArticle:
     source: str | None
     language: str
     url: str | None
+    indexed: dt.datetime | None = None
     body_html: list[str] = field(default_factory=list)
     """One entry per paragraph: escaped HTML, with <mark> around the words of the query the
     article was asked for with (see `SearchIndex.article`)."""
@@ -650,7 +652,8 @@ def _hit(context: _Context, docnum: int, score: float, similar: int,
     title_html = _highlight_title(article.title, words(title_field), title_field)
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
                language=article.language, url=article.url, score=round(score, 4),
-               title_html=title_html, snippet=snippet, similar=similar)
+               title_html=title_html, snippet=snippet, similar=similar,
+               indexed=article.indexed)
 
 
 def _marks(context: _Context, docnum: int, fieldname: str, text: str,
@@ -775,4 +778,5 @@ def _stored_article(stored: dict) -> StoredArticle:
     return StoredArticle(
         id=stored["id"], title=stored.get(title_field, ""), body=stored.get(body_field, ""),
         date=date.date() if date else None, source=stored.get("source_name"),
-        language=stored.get("language", "en"), url=stored.get("url"))
+        language=stored.get("language", "en"), url=stored.get("url"),
+        indexed=stored.get("indexed"))

@@ -295,7 +295,7 @@ def test_atom_feed_lists_the_newest_matches_for_feed_readers(newsroom):
     strike = feed.entries[2]
     assert strike.title == "Dockworkers' strike halts grain shipments at the harbour"
     assert strike.link == f"{newsroom.url}/articles/{STRIKE}?q=harbour"
-    assert strike.id == f"{newsroom.url}/articles/{STRIKE}"
+    assert strike.id == f"tag:searchsvc,2026:articles/{STRIKE}"
     assert strike.author == "AP"
     assert "halting grain shipments at the harbour" in strike.summary
     assert b"at the &lt;mark&gt;harbour&lt;/mark&gt; for" in response.content
