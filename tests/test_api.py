@@ -106,6 +106,27 @@ def test_an_empty_optional_parameter_means_its_default(server, path, name):
         assert answer == asked
 
 
+TASS_ARTICLE = "seeds/000_ab47da293521407e.txt"
+QUERY_ROUTES = ["/api/search", "/api/search?format=csv", "/search", "/search.atom",
+                "/api/suggest", f"/api/articles/{TASS_ARTICLE}", f"/articles/{TASS_ARTICLE}"]
+DATE_ROUTES = ["/api/search", "/api/search?format=csv", "/search", "/search.atom"]
+
+
+@pytest.mark.parametrize("route", QUERY_ROUTES)
+def test_a_nul_in_the_query_is_refused_alike_on_every_route(server, route):
+    response = server.get(route, params={"q": "spa\x00ce"})
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.text
+
+
+@pytest.mark.parametrize("route", DATE_ROUTES)
+def test_from_after_to_is_refused_alike_on_every_route(server, route):
+    response = server.get(route, params={"q": "space", "from": "2025-03-02",
+                                         "to": "2025-03-01"})
+    assert response.status_code == 400
+    assert "the 'from' date is after the 'to' date" in response.text.replace("&#39;", "'")
+
+
 def test_article_by_id(server):
     body = server.get("/api/articles/seeds/000_ab47da293521407e.txt").json()
     assert body["source"] == "TASS"

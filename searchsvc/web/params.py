@@ -16,6 +16,12 @@ FEED_ENTRIES = 20
 SUGGEST_LIMIT = (8, 20)  # (default, maximum)
 RELATED_LIMIT = (5, 20)
 MAX_FILTER_CHARS = {"source": 200, "language": 20}
+MAX_ARTICLE_ID_CHARS = 1024
+# The HTTP server's limit on the request line (method, path and query string). It holds the
+# longest request the API describes, in any script: a character can take 12 bytes once
+# UTF-8 encoded and percent-escaped, so a 1,000-character query alone can take 12,000 bytes,
+# and an article page's id and query 24,300 (tests/test_openapi.py adds them up).
+MAX_REQUEST_LINE_BYTES = 32 * 1024
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
