@@ -60,6 +60,7 @@ class SearchRequest:
     language: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    window: int | None = MAX_RESULT_WINDOW  # how deep pages reach (None: all, for exports)
 
     def validated(self) -> "SearchRequest":
         if not self.q or not self.q.strip():
@@ -73,8 +74,8 @@ class SearchRequest:
             raise QueryError("page must be 1 or more")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        if self.page * self.per_page > MAX_RESULT_WINDOW:
-            raise QueryError(f"results beyond the first {MAX_RESULT_WINDOW} cannot be paged to; "
+        if self.window is not None and self.page * self.per_page > self.window:
+            raise QueryError(f"results beyond the first {self.window} cannot be paged to; "
                              "narrow the query or the filters")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of: {', '.join(SORTS)}")

@@ -3,15 +3,13 @@
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 from werkzeug.datastructures import MultiDict
 
 from ..errors import QueryError
 from ..searching import MAX_RESULT_WINDOW, SearchRequest
 
-EXPORT_PAGE_SIZE = 100
-EXPORT_ROWS = MAX_RESULT_WINDOW
+EXPORT_ROWS = MAX_RESULT_WINDOW  # rows the site's CSV export holds at most
 FEED_ENTRIES = 20
 SUGGEST_LIMIT = (8, 20)  # (default, maximum)
 RELATED_LIMIT = (5, 20)
@@ -43,15 +41,6 @@ def feed_request(args: MultiDict) -> SearchRequest:
     kept = MultiDict([(k, v) for k, v in args.items(multi=True)
                       if k not in ("page", "per_page", "sort")])
     return dataclasses.replace(search_request(kept, FEED_ENTRIES), sort="newest").validated()
-
-
-def export_requests(args: MultiDict) -> Iterator[SearchRequest]:
-    """The pages that together hold every matching row up to EXPORT_ROWS, in the order asked
-    for. `page` and `per_page` are checked like a search's but do not apply to an export."""
-    asked = search_request(args)
-    first = dataclasses.replace(asked, page=1, per_page=EXPORT_PAGE_SIZE)
-    for page in range(1, EXPORT_ROWS // EXPORT_PAGE_SIZE + 1):
-        yield dataclasses.replace(first, page=page).validated()
 
 
 def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int:
