@@ -8,8 +8,6 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
-
 from searchsvc.searching import MAX_QUERY_CHARS
 from searchsvc.web import create_app
 from searchsvc.web.params import MAX_REQUEST_LINE_BYTES
@@ -65,10 +63,9 @@ def test_api_conforms_to_its_openapi_document(server, tmp_path):
     assert re.search(r"Tested: +10\b", run.stdout), run.stdout[-3000:]
 
 
-@pytest.mark.slow
 def test_api_conforms_to_its_openapi_document_in_sequences(server, tmp_path):
     """Sequences that follow the document's links from a search to its hits' articles, so the
-    article operations see real ids (several minutes)."""
+    article operations see real ids (25 of them: 300 take many minutes)."""
     run = schemathesis(server, tmp_path, "--phases", "stateful", "--max-examples", "25")
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
 

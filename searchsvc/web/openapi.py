@@ -3,6 +3,7 @@
 
 from .. import __version__
 from ..searching import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
+from .exports import CSV_COLUMNS
 from .params import (EXPORT_ROWS, FEED_ENTRIES, MAX_ARTICLE_ID_CHARS, MAX_FILTER_CHARS,
                      MAX_REQUEST_LINE_BYTES, RELATED_LIMIT, SUGGEST_LIMIT)
 
@@ -197,6 +198,13 @@ NOT_FOUND = _error("No indexed article has this id.")
 TOO_LONG = _html(f"The request line is longer than {MAX_REQUEST_LINE_BYTES:,} bytes, the "
                  "server's limit; answered by the HTTP server. Every request within the "
                  "bounds this document gives fits, in any script.")
+CSV_HEADERS = {
+    "X-Total-Count": {"description": "CSV only: the number of matching results.",
+                      "schema": {"type": "integer", "minimum": 0}},
+    "X-Truncated": {"description": f"CSV only: `true` when there are more than {EXPORT_ROWS:,} "
+                    "results and the export holds the first of them.",
+                    "schema": {"type": "string", "enum": ["true", "false"]}},
+}
 HIT_LINKS = {
     "article": {"operationId": "article", "parameters": {"id": "$response.body#/hits/0/id"},
                 "description": "The first hit's full text."},
@@ -231,11 +239,15 @@ def _document(server_url: str) -> dict:
                 "parameters": [QUERY, *FILTERS, SORT, *PAGING,
                                _param("format", "`json` (or empty), or `csv` for an export "
                                       f"of every matching row up to the {EXPORT_ROWS:,}th "
-                                      "(`page` and `per_page` do not apply).",
+                                      "(`page` and `per_page` do not apply): UTF-8 with a "
+                                      "byte order mark, columns " + ", ".join(CSV_COLUMNS) +
+                                      " (`article_page` is the article's page on this site, "
+                                      "`snippet` plain text). A cut export ends with a line "
+                                      "starting `# Cut at`; `searchsvc export` has no cut.",
                                       _optional_choice(["json", "csv"]))],
                 "responses": {
                     "200": {"description": "Results (JSON), or the export (CSV).",
-                            "headers": _CORS, "links": HIT_LINKS,
+                            "headers": {**_CORS, **CSV_HEADERS}, "links": HIT_LINKS,
                             "content": {"application/json": {"schema": _ref("SearchResults")},
                                         "text/csv": {"schema": {"type": "string"}}}},
                     "400": BAD_REQUEST, "503": NO_INDEX}}},
