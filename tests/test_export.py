@@ -25,7 +25,8 @@ def big_archive(tmp_path_factory):
             out.write(json.dumps({
                 "id": f"r{number}", "title": f"Harbour report {number}",
                 "date": f"2024-{number % 10 + 1:02}-{number % 28 + 1:02}", "source": "Port desk",
-                "body": f"Ship {number} left the harbour at dawn with a cargo of grain."}) + "\n")
+                "body": f"Ship {number} left the harbour at dawn.\n\nIt took grain to the "
+                        "harbour of Leith."}) + "\n")
     (site / "seeds" / "other.txt").write_text("title Snow in the hills\n\nIt snowed in the "
                                               "hills on Monday, to the £5 sledge sellers' joy.\n")
     indexed = run_cli("index", cwd=site, timeout=600)
@@ -47,6 +48,7 @@ def test_export_writes_every_match_past_the_sites_limit_as_csv(big_archive):
     assert first["article_page"] == f"http://news.example/articles/{first['id']}"
     assert first["id"].startswith("seeds/reports.jsonl:r")
     assert "left the harbour at dawn" in first["snippet"] and "<mark>" not in first["snippet"]
+    assert not any("\n" in row["snippet"] for row in rows)
     assert f"{ARTICLES:,} results exported" in result.stderr
 
 

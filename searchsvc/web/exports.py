@@ -63,9 +63,10 @@ def csv_row(hit: Hit, article_page: str) -> list:
 
 
 def plain_snippet(snippet_html: str) -> str:
-    """The snippet as plain text: it is escaped text with <mark> around matches, nothing
-    else, so dropping the marks and unescaping gives the article's words back."""
-    return html.unescape(_MARK.sub("", snippet_html))
+    """The snippet as plain text on one line, as a page shows it: it is escaped text with
+    <mark> around matches, nothing else, so dropping the marks and unescaping gives the
+    article's words back (with the line breaks between its paragraphs, made spaces)."""
+    return " ".join(html.unescape(_MARK.sub("", snippet_html)).split())
 
 
 def cut_note(total: int, rows: int) -> str:
