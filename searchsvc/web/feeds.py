@@ -20,7 +20,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
 MOZ = "http://www.mozilla.org/2006/browser/search/"
 TAG = "tag:searchsvc,2026:"  # RFC 4151: ids that stay when the site moves
-_KEEPS_CASE = re.compile(r"\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b|[^\s\"():]+:")
+_KEEPS_CASE = re.compile(r"(\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE|TO)\b|[^\s\"():]+:)")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -105,12 +105,8 @@ def entry_id(article_id: str) -> str:
 
 
 def _fold_case(query: str) -> str:
-    kept = [(m.start(), m.end()) for m in _KEEPS_CASE.finditer(query)]
-    folded, last = [], 0
-    for start, end in kept:
-        folded += [query[last:start].lower(), query[start:end]]
-        last = end
-    return "".join(folded) + query[last:].lower()
+    parts = _KEEPS_CASE.split(query)  # odd parts: operators and field names, kept as typed
+    return "".join(part if number % 2 else part.lower() for number, part in enumerate(parts))
 
 
 def _entry_updated(hit: Hit, index_built: dt.datetime) -> dt.datetime:
