@@ -1,9 +1,12 @@
 """The `searchsvc` command: index article folders, search from the terminal, serve the site."""
 
 import html
+import itertools
+import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -109,6 +112,61 @@ def terminal_snippet(snippet_html: str) -> str:
         else:
             out.append(html.unescape(part))
     return " ".join("".join(out).split())
+
+
+@cli.command("export")
+@click.argument("query")
+@INDEX_OPTION
+@click.option("--format", "fmt", type=click.Choice(("csv", "jsonl")), default="csv",
+              show_default=True, help="CSV for spreadsheets (the site's columns), or JSON Lines "
+              "(the API's hits, one a line).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--source", help="Only articles from this source.")
+@click.option("--language", help="Only articles in this language (ISO 639-1 code).")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only articles dated on or after this day (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]),
+              help="Only articles dated on or before this day (YYYY-MM-DD).")
+@click.option("--site", default="", metavar="URL",
+              help="The site's address, to make the article_page column a link "
+                   "(default: the page's path alone).")
+def export_command(query, index_dir, fmt, sort, source, language, date_from, date_to, site):
+    """Write every matching article to standard output, however many (the site's CSV stops
+    at 10,000), page by page as they are found. Exit status 1 when nothing matches.
+
+    Example: searchsvc export 'oil prices' --sort newest --from 1987-01-01 > oil.csv
+    """
+    from .web.api import hit_json
+    from .web.exports import csv_chunks, export_pages
+
+    asked = SearchRequest(q=query, sort=sort, source=source, language=language,
+                          date_from=date_from and date_from.date(),
+                          date_to=date_to and date_to.date())
+    pages = export_pages(SearchIndex(index_dir, cache_entries=0), asked, rows=None)
+    try:
+        first = next(pages)
+    except QueryError as exc:
+        raise Failure(f"bad query: {exc}") from None
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
+    everything = itertools.chain([first], pages)
+
+    def article_page(article_id: str) -> str:
+        return site.rstrip("/") + "/articles/" + quote(article_id, safe="!$&'()*+,/:;=@")
+
+    if fmt == "csv":
+        chunks = csv_chunks(everything, article_page)
+    else:
+        chunks = ("".join(json.dumps({**hit_json(hit), "article_page": article_page(hit.id)},
+                                     ensure_ascii=False) + "\n" for hit in results.hits)
+                  for results in everything)
+    out = click.get_text_stream("stdout", encoding="utf-8")
+    for chunk in chunks:
+        out.write(chunk)
+        out.flush()
+    click.echo(f"{first.total:,} results exported", err=True)
+    if not first.total:
+        sys.exit(1)
 
 
 @cli.command("serve")

@@ -31,6 +31,7 @@ def storage_schema() -> fields.Schema:
         source=fields.STORED(),
         language=fields.STORED(),
         url=fields.STORED(),
+        indexed=fields.STORED(),  # when the article was added (UTC): an undated one's Atom time
     )
 
 

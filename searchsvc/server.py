@@ -6,10 +6,12 @@ import struct
 import time
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import message
 from gunicorn.workers.gthread import ThreadWorker
 
 from .errors import SearchsvcError
 from .web import create_app
+from .web.params import MAX_REQUEST_LINE_BYTES
 
 CLIENT_READ_TIMEOUT = 5  # seconds a client may go silent mid-request before it is dropped
 YIELD_ACCEPT_S = 0.02  # how long a worker with a connection per thread leaves new ones alone
@@ -62,6 +64,7 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
     (SettingError) instead of every worker failing to boot."""
     app_config = {"INDEX_DIR": index_dir}
     create_app(app_config)
+    _allow_request_lines(MAX_REQUEST_LINE_BYTES)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers or max(2, os.cpu_count() or 1),
@@ -70,7 +73,7 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
         "timeout": 30,
         "graceful_timeout": 10,
         "keepalive": 5,
-        "limit_request_line": 8190,
+        "limit_request_line": MAX_REQUEST_LINE_BYTES,
         "limit_request_fields": 100,
         "when_ready": _drop_stalled_clients,
         "post_worker_init": _warm,
@@ -90,6 +93,17 @@ def _warm(worker) -> None:
         index.warm()
     except SearchsvcError as exc:  # no usable index yet: /healthz says so
         worker.log.warning("searchsvc: %s", exc)
+
+
+def _allow_request_lines(limit: int) -> None:
+    """gunicorn takes request lines of up to 8,190 bytes, or of any length (0): the first is
+    too short for a 1,000-character query in Hindi or Chinese (9 bytes a character once
+    percent-escaped), the second lets one client make a worker buffer an endless line,
+    copied again on every read. Its ceiling is one module constant, read as each request is
+    parsed (in the workers, forked after this); raise it to `limit`, which
+    limit_request_line then applies. tests/test_openapi.py checks that a line of `limit`
+    bytes is answered and a longer one refused with a 414."""
+    message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
 
 
 def _drop_stalled_clients(arbiter) -> None:

@@ -13,6 +13,7 @@ commits every part at once.
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import hashlib
 import math
 import multiprocessing
@@ -167,7 +168,8 @@ class ArticleWriter(SegmentWriter):
             analysis=analysis_language(article.language))
         stored = {"id": article.id, "file": source.path,
                   "filesig": file_signature_term(source.path, source.signature),
-                  "title": article.title, "body": article.body, "language": article.language}
+                  "title": article.title, "body": article.body, "language": article.language,
+                  "indexed": dt.datetime.now(dt.timezone.utc).replace(microsecond=0)}
         for name in ("date", "source", "url"):
             value = getattr(article, name)
             if value:

@@ -77,6 +77,56 @@ def test_malformed_requests_are_400_with_a_message(server, params, message):
     assert message in error["message"]
 
 
+EMPTY_ALLOWED = {
+    "/api/search": ("page", "per_page", "sort", "source", "language", "from", "to", "format"),
+    "/search": ("page", "per_page", "sort", "source", "language", "from", "to"),
+    "/search.atom": ("source", "language", "from", "to"),
+    "/api/suggest": ("limit", "format"),
+    "/api/articles/seeds/000_ab47da293521407e.txt/related": ("limit",),
+    "/api/articles/seeds/000_ab47da293521407e.txt": ("q",),
+    "/articles/seeds/000_ab47da293521407e.txt": ("q",),
+}
+
+
+@pytest.mark.parametrize("path, name", [(path, name) for path, names in EMPTY_ALLOWED.items()
+                                        for name in names])
+def test_an_empty_optional_parameter_means_its_default(server, path, name):
+    """A browser fills OpenSearch's optional `{startPage?}` with nothing, and an HTML form
+    sends its empty fields: each is answered as if the parameter were absent."""
+    query = {"q": "space"} if name != "q" else {}
+    absent = server.get(path, params=query)
+    empty = server.get(path, params={**query, name: ""})
+    assert absent.status_code == 200, absent.text[:300]
+    assert empty.status_code == 200, empty.text[:300]
+    assert empty.headers["Content-Type"] == absent.headers["Content-Type"]
+    if absent.headers["Content-Type"].startswith("application/json"):
+        answer, asked = empty.json(), absent.json()
+        answer.pop("took_ms", None)
+        asked.pop("took_ms", None)
+        assert answer == asked
+
+
+TASS_ARTICLE = "seeds/000_ab47da293521407e.txt"
+QUERY_ROUTES = ["/api/search", "/api/search?format=csv", "/search", "/search.atom",
+                "/api/suggest", f"/api/articles/{TASS_ARTICLE}", f"/articles/{TASS_ARTICLE}"]
+DATE_ROUTES = ["/api/search", "/api/search?format=csv", "/search", "/search.atom"]
+
+
+@pytest.mark.parametrize("route", QUERY_ROUTES)
+def test_a_nul_in_the_query_is_refused_alike_on_every_route(server, route):
+    response = server.get(route, params={"q": "spa\x00ce"})
+    assert response.status_code == 400
+    assert "contains a NUL character" in response.text
+
+
+@pytest.mark.parametrize("route", DATE_ROUTES)
+def test_from_after_to_is_refused_alike_on_every_route(server, route):
+    response = server.get(route, params={"q": "space", "from": "2025-03-02",
+                                         "to": "2025-03-01"})
+    assert response.status_code == 400
+    assert "the 'from' date is after the 'to' date" in response.text.replace("&#39;", "'")
+
+
 def test_article_by_id(server):
     body = server.get("/api/articles/seeds/000_ab47da293521407e.txt").json()
     assert body["source"] == "TASS"

@@ -5,7 +5,6 @@ articles), and the shared Reuters and TIME collections where this machine has th
 import datetime as dt
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 

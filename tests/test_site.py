@@ -2,6 +2,7 @@
 `searchsvc serve` on the newsroom articles: facets, filters, sort, the date histogram, "did you
 mean", suggestions, related articles, CSV export, CORS, the Atom feed and OpenSearch."""
 
+import codecs
 import csv
 import io
 import re
@@ -13,7 +14,7 @@ import feedparser
 import pytest
 import requests
 
-from searchsvc.web import create_app, params
+from searchsvc.web import create_app, exports, params
 
 STRIKE = "seeds/harbour-strike.txt"
 GRAIN = "seeds/grain-exports-rise.txt"
@@ -241,7 +242,9 @@ def test_api_refuses_writes_with_405_and_allow(newsroom):
 # CSV export
 
 def read_csv(body: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(body.decode("utf-8"))))
+    """The rows, as a spreadsheet reads them (a byte order mark says UTF-8, then is dropped)."""
+    assert body.startswith(codecs.BOM_UTF8)
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_csv_export_has_every_matching_row(newsroom):
@@ -251,13 +254,28 @@ def test_csv_export_has_every_matching_row(newsroom):
     assert response.headers["Content-Type"].startswith("text/csv")
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.headers["X-Total-Count"] == "5"
+    assert response.headers["X-Truncated"] == "false"
     rows = read_csv(response.content)
     assert [row["date"] for row in rows] == ["2024-01-17", "2024-03-04", "2024-04-11",
                                             "2024-06-20", "2024-07-08"]
     assert rows[1]["id"] in (GRAIN, GRAIN_UPDATE) and rows[1]["similar"] == "1"
     assert rows[1]["url"].startswith("https://news.example.org/2024/03/04/grain-exports-harbour")
     assert list(rows[0]) == ["id", "title", "date", "source", "language", "url", "score",
-                             "similar"]
+                             "similar", "article_page", "snippet"]
+    strike = next(row for row in rows if row["id"] == STRIKE)
+    assert strike["article_page"] == f"{newsroom.url}/articles/{STRIKE}"
+    assert newsroom.get(strike["article_page"][len(newsroom.url):]).status_code == 200
+    assert "halting grain shipments at the harbour" in strike["snippet"]
+    assert "<" not in "".join(row["snippet"] for row in rows)
+
+
+def test_csv_export_opens_in_a_spreadsheet_with_every_script_intact(newsroom):
+    """Excel reads a CSV without a byte order mark as Windows-1252: £ and Cyrillic garbled."""
+    response = newsroom.get("/api/search", params={"q": "экспорт", "format": "csv"})
+    assert response.content.startswith(codecs.BOM_UTF8)
+    [row] = read_csv(response.content)
+    assert row["title"] == "Экспорт зерна через порт вырос в марте"
+    assert "зерна" in row["snippet"]
 
 
 def test_csv_export_keeps_spreadsheets_from_running_headlines_as_formulas(newsroom):
@@ -266,18 +284,21 @@ def test_csv_export_keeps_spreadsheets_from_running_headlines_as_formulas(newsro
     assert rows[0]["title"] == "'-40 degrees: cold snap grounds flights across the north"
 
 
-def test_csv_export_pages_through_results_up_to_the_limit(newsroom_index, monkeypatch):
-    monkeypatch.setattr(params, "EXPORT_PAGE_SIZE", 2)
+def test_csv_export_pages_through_results_up_to_the_limit_and_says_it_is_cut(
+        newsroom_index, monkeypatch):
+    monkeypatch.setattr(exports, "EXPORT_PAGE_SIZE", 2)
     monkeypatch.setattr(params, "EXPORT_ROWS", 4)
     client = create_app({"INDEX_DIR": str(newsroom_index), "TESTING": True}).test_client()
     everything = client.get("/api/search?q=harbour+OR+space+OR+election&format=csv&sort=newest")
-    rows = read_csv(everything.data)
+    *rows, note = read_csv(everything.data)
     assert everything.headers["X-Total-Count"] == "9"
+    assert everything.headers["X-Truncated"] == "true"
     assert len(rows) == 4
     dates = [row["date"] for row in rows]
     assert dates == sorted(dates, reverse=True) and len(set(row["id"] for row in rows)) == 4
-    few = read_csv(client.get("/api/search?q=lunar+OR+shield+OR+satellite&format=csv").data)
-    assert len(few) == 3
+    assert note["id"].startswith("# Cut at 4 of 9 results") and "searchsvc export" in note["id"]
+    few = client.get("/api/search?q=lunar+OR+shield+OR+satellite&format=csv")
+    assert len(read_csv(few.data)) == 3 and few.headers["X-Truncated"] == "false"
 
 
 # Atom feed
@@ -295,7 +316,7 @@ def test_atom_feed_lists_the_newest_matches_for_feed_readers(newsroom):
     strike = feed.entries[2]
     assert strike.title == "Dockworkers' strike halts grain shipments at the harbour"
     assert strike.link == f"{newsroom.url}/articles/{STRIKE}?q=harbour"
-    assert strike.id == f"{newsroom.url}/articles/{STRIKE}"
+    assert strike.id == f"tag:searchsvc,2026:articles/{STRIKE}"
     assert strike.author == "AP"
     assert "halting grain shipments at the harbour" in strike.summary
     assert b"at the &lt;mark&gt;harbour&lt;/mark&gt; for" in response.content
@@ -348,8 +369,11 @@ def test_opensearch_description_is_valid_and_its_templates_work(newsroom):
     for mimetype in ("text/html", "application/x-suggestions+json", "application/atom+xml"):
         template = urls[mimetype]
         assert template.startswith(newsroom.url + "/") and "{searchTerms}" in template
-        filled = template.replace("{searchTerms}", "harbour").replace("{startPage?}", "1")
-        answer = newsroom.get(filled[len(newsroom.url):])
-        assert answer.status_code == 200
-        assert answer.headers["Content-Type"].startswith(mimetype)
-        assert "harbour" in answer.text
+        # browsers fill the optional {startPage?} with nothing; a client may give a page
+        for start_page in ("", "1"):
+            filled = template.replace("{searchTerms}", "harbour").replace("{startPage?}",
+                                                                          start_page)
+            answer = newsroom.get(filled[len(newsroom.url):])
+            assert answer.status_code == 200, filled
+            assert answer.headers["Content-Type"].startswith(mimetype)
+            assert "harbour" in answer.text

@@ -54,9 +54,11 @@ def build(monkeypatch, roots, folder, processes: int):
 
 
 def stored(folder) -> list[dict]:
+    """Every document's stored fields, but the time it was indexed (each build has its own)."""
     ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
     with ix.reader() as reader:
-        return [fields for _, fields in reader.iter_docs()]
+        return [{name: value for name, value in fields.items() if name != "indexed"}
+                for _, fields in reader.iter_docs()]
 
 
 def answers(folder) -> list:

@@ -322,5 +322,6 @@ def _hit(context: _Context, docnum: int, score: float, similar: int,
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
                language=article.language, url=article.url, score=round(score, 4),
                title_html=snippets.marked(article.title, analysis, terms["title"]),
-               snippet=snippets.snippet(article.body, analysis, terms["body"]), similar=similar)
+               snippet=snippets.snippet(article.body, analysis, terms["body"]), similar=similar,
+               indexed=article.indexed)
 

@@ -32,6 +32,7 @@ class SearchRequest:
     language: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    window: int | None = MAX_RESULT_WINDOW  # how deep pages reach (None: all, for exports)
 
     def validated(self) -> "SearchRequest":
         if not self.q or not self.q.strip():
@@ -41,8 +42,8 @@ class SearchRequest:
             raise QueryError("page must be 1 or more")
         if not 1 <= self.per_page <= MAX_PER_PAGE:
             raise QueryError(f"per_page must be between 1 and {MAX_PER_PAGE}")
-        if self.page * self.per_page > MAX_RESULT_WINDOW:
-            raise QueryError(f"results beyond the first {MAX_RESULT_WINDOW} cannot be paged to; "
+        if self.window is not None and self.page * self.per_page > self.window:
+            raise QueryError(f"results beyond the first {self.window} cannot be paged to; "
                              "narrow the query or the filters")
         if self.sort not in SORTS:
             raise QueryError(f"sort must be one of: {', '.join(SORTS)}")
@@ -77,6 +78,7 @@ class Hit:
     similar: int = 0
     """Near-duplicate versions of this story (same source, headline and lead) that also
     matched and were collapsed into this hit."""
+    indexed: dt.datetime | None = None  # when it was added (None: by a searchsvc without it)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ class StoredArticle:
     source: str | None
     language: str
     url: str | None
+    indexed: dt.datetime | None = None
     body_html: list[str] = field(default_factory=list)
     """One entry per paragraph: escaped HTML, with <mark> around the words of the query the
     article was asked for with (see `SearchIndex.article`)."""
@@ -127,4 +130,5 @@ class StoredArticle:
     def from_stored(cls, stored: dict) -> "StoredArticle":
         return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
                    date=stored.get("date"), source=stored.get("source"),
-                   language=stored.get("language", "en"), url=stored.get("url"))
+                   language=stored.get("language", "en"), url=stored.get("url"),
+                   indexed=stored.get("indexed"))

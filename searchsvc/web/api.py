@@ -1,23 +1,23 @@
 """The JSON API: the same Results object as the pages, rendered as JSON (or CSV for export)."""
 
-import csv
-import io
+import itertools
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import (Blueprint, Response, current_app, jsonify, request, stream_with_context,
+                   url_for)
 
 from ..searching import Hit, Results, SearchIndex, StoredArticle
+from . import params
+from .exports import csv_chunks, cut_note, export_pages
 from .openapi import openapi_document
-from .params import (RELATED_LIMIT, SUGGEST_LIMIT, choice_param, export_requests,
-                     integer_param, search_request)
+from .params import RELATED_LIMIT, SUGGEST_LIMIT, choice_param, integer_param, search_request
 
 bp = Blueprint("api", __name__)
 
-CSV_COLUMNS = ("id", "title", "date", "source", "language", "url", "score", "similar")
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
     "Access-Control-Allow-Headers": "Accept, Accept-Language, Content-Language, Content-Type",
-    "Access-Control-Expose-Headers": "Content-Disposition, X-Total-Count",
+    "Access-Control-Expose-Headers": "Content-Disposition, X-Total-Count, X-Truncated",
     "Access-Control-Max-Age": "86400",
 }
 
@@ -84,40 +84,24 @@ def cors(response):
 def export_csv():
     """All matching rows, up to EXPORT_ROWS, streamed page by page as the pages are searched.
 
-    The first page is searched before the response starts, so a bad query is still a 400."""
-    pages = export_requests(request.args)
-    first = search_index().search(next(pages))
-
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(CSV_COLUMNS)
-        results = first
-        while results is not None:
-            for hit in results.hits:
-                writer.writerow(csv_row(hit))
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            following = next(pages, None)
-            more = len(results.hits) == results.request.per_page and following is not None
-            results = search_index().search(following) if more else None
-
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    The first page is searched before the response starts, so a bad query is still a 400. A
+    cut export says so: `X-Truncated: true` and a last line that says how many rows are left
+    out and how to get them."""
+    rows = params.EXPORT_ROWS
+    pages = export_pages(search_index(), search_request(request.args), rows)
+    first = next(pages)
+    truncated = first.total > rows
+    chunks = csv_chunks(itertools.chain([first], pages), article_page_url,
+                        cut_note(first.total, rows) if truncated else None)
+    response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="searchsvc-results.csv"'
     response.headers["X-Total-Count"] = str(first.total)
+    response.headers["X-Truncated"] = "true" if truncated else "false"
     return response
 
 
-def csv_row(hit: Hit) -> list:
-    """One CSV line; text that a spreadsheet would run as a formula gets a leading quote."""
-    return [_spreadsheet_safe(hit.id), _spreadsheet_safe(hit.title), _iso(hit.date),
-            _spreadsheet_safe(hit.source or ""), hit.language, _spreadsheet_safe(hit.url or ""),
-            hit.score, hit.similar]
-
-
-def _spreadsheet_safe(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def article_page_url(article_id: str) -> str:
+    return url_for("pages.article", article_id=article_id, _external=True)
 
 
 def results_json(results: Results) -> dict:

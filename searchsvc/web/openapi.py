@@ -3,7 +3,9 @@
 
 from .. import __version__
 from ..searching import MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_RESULT_WINDOW, SORTS
-from .params import EXPORT_ROWS, FEED_ENTRIES, MAX_FILTER_CHARS, RELATED_LIMIT, SUGGEST_LIMIT
+from .exports import CSV_COLUMNS
+from .params import (EXPORT_ROWS, FEED_ENTRIES, MAX_ARTICLE_ID_CHARS, MAX_FILTER_CHARS,
+                     MAX_REQUEST_LINE_BYTES, RELATED_LIMIT, SUGGEST_LIMIT)
 
 _CORS = {"Access-Control-Allow-Origin": {
     "description": "Always `*`: the API is read-only and may be called from any origin.",
@@ -44,14 +46,30 @@ def _param(name: str, description: str, schema: dict, required: bool = False,
 
 _NULLABLE_STRING = {"type": "string", "nullable": True}
 _NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
-_DATE_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date"},
-                            {"type": "string", "maxLength": 0}]}
+_EMPTY = {"type": "string", "maxLength": 0}
+_DATE_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date"}, _EMPTY]}
+_NO_NUL = r"^[^\x00]*$"  # every route refuses a NUL in a query with a 400
+
+
+def _optional_integer(minimum: int, maximum: int, default: int) -> dict:
+    """An integer parameter that may also be sent empty (meaning its default), as browsers
+    send OpenSearch's optional `{startPage?}` and HTML forms their empty fields."""
+    return {"anyOf": [{"type": "integer", "minimum": minimum, "maximum": maximum}, _EMPTY],
+            "default": default}
+
+
+def _optional_choice(choices: list[str]) -> dict:
+    """One of `choices`, or empty for the first."""
+    return {"type": "string", "enum": [*choices, ""], "default": choices[0]}
+
 
 QUERY = _param("q", "The query, in Whoosh's syntax: words (either may match, both rank "
                "first), \"a phrase\", `title:` or `source:` for one field, AND / OR / NOT, "
-               "`word*` for a prefix of two letters or more, `word~` for similar spellings.",
+               "`word*` for a prefix of two letters or more, `word~` for similar spellings. "
+               "A query whose syntax cannot be run is a 400 that says why.",
                {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS,
-                "pattern": r"\S"}, required=True, example="harbour strike")
+                "pattern": r"^[^\x00]*[^\x00\s][^\x00]*$"}, required=True,
+               example="harbour strike")
 FILTERS = [
     _param("source", "Only articles from this source (a `source` facet value; empty: any).",
            {"type": "string", "maxLength": MAX_FILTER_CHARS["source"]}),
@@ -59,22 +77,29 @@ FILTERS = [
            "value; empty: any).", {"type": "string", "maxLength": MAX_FILTER_CHARS["language"]}),
     _param("from", "Only articles dated on or after this day, YYYY-MM-DD (empty: no bound).",
            _DATE_OR_EMPTY),
-    _param("to", "Only articles dated on or before this day, YYYY-MM-DD (empty: no bound).",
-           _DATE_OR_EMPTY),
+    _param("to", "Only articles dated on or before this day, YYYY-MM-DD (empty: no bound); "
+           "a `to` before `from` is a 400.", _DATE_OR_EMPTY),
 ]
-SORT = _param("sort", "`relevance` (BM25F, headline matches weigh double), `newest` or "
-              "`oldest` first.", {"type": "string", "enum": list(SORTS), "default": "relevance"})
+SORT = _param("sort", "`relevance` (best match first: articles holding more of the query's "
+              "words, then a relevance score that favours rare words, headline matches and "
+              "words close together; the scoring may change between versions), `newest` or "
+              "`oldest` first (empty: `relevance`).", _optional_choice(list(SORTS)))
 PAGING = [
-    _param("page", f"Result page, from 1; pages reach the {MAX_RESULT_WINDOW:,}th result.",
-           {"type": "integer", "minimum": 1, "maximum": MAX_RESULT_WINDOW, "default": 1}),
-    _param("per_page", "Results per page.",
-           {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": 10}),
+    _param("page", f"Result page, from 1 (empty: 1). Pages reach the {MAX_RESULT_WINDOW:,}th "
+           f"result: `page` × `per_page` may be at most {MAX_RESULT_WINDOW:,} (so `page` "
+           f"goes to {MAX_RESULT_WINDOW:,} with `per_page=1`, to "
+           f"{MAX_RESULT_WINDOW // 10:,} with the default 10); a deeper page is a 400.",
+           _optional_integer(1, MAX_RESULT_WINDOW, 1)),
+    _param("per_page", "Results per page (empty: 10); see `page` for how deep they reach.",
+           _optional_integer(1, MAX_PER_PAGE, 10)),
 ]
 ARTICLE_ID = _param("id", "The article id: its file's path under the indexed folder, with "
-                    "`:key` appended for files that hold many articles.",
-                    {"type": "string", "minLength": 1}, required=True, where="path")
-HIGHLIGHT = _param("q", "Optional query whose words are marked in `body_html`.",
-                   {"type": "string", "maxLength": MAX_QUERY_CHARS})
+                    "`:key` appended for files that hold many articles. Ids up to "
+                    f"{MAX_ARTICLE_ID_CHARS:,} characters fit the request line in any script.",
+                    {"type": "string", "minLength": 1, "maxLength": MAX_ARTICLE_ID_CHARS},
+                    required=True, where="path")
+HIGHLIGHT = _param("q", "Optional query whose words are marked in `body_html` (empty: none).",
+                   {"type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": _NO_NUL})
 
 SCHEMAS = {
     "Error": {
@@ -170,8 +195,16 @@ SCHEMAS = {
 BAD_REQUEST = _error("A malformed query or parameter; the message says what to change.")
 NO_INDEX = _error("No usable index at the configured path (run `searchsvc index`).")
 NOT_FOUND = _error("No indexed article has this id.")
-TOO_LONG = _html("The request line is longer than 8,190 bytes, the server's limit (a long "
-                 "query in a non-Latin script can pass it); answered by the HTTP server.")
+TOO_LONG = _html(f"The request line is longer than {MAX_REQUEST_LINE_BYTES:,} bytes, the "
+                 "server's limit; answered by the HTTP server. Every request within the "
+                 "bounds this document gives fits, in any script.")
+CSV_HEADERS = {
+    "X-Total-Count": {"description": "CSV only: the number of matching results.",
+                      "schema": {"type": "integer", "minimum": 0}},
+    "X-Truncated": {"description": f"CSV only: `true` when there are more than {EXPORT_ROWS:,} "
+                    "results and the export holds the first of them.",
+                    "schema": {"type": "string", "enum": ["true", "false"]}},
+}
 HIT_LINKS = {
     "article": {"operationId": "article", "parameters": {"id": "$response.body#/hits/0/id"},
                 "description": "The first hit's full text."},
@@ -204,15 +237,17 @@ def _document(server_url: str) -> dict:
                            "\"did you mean\" suggestion; or every matching row as CSV.",
                 "operationId": "search",
                 "parameters": [QUERY, *FILTERS, SORT, *PAGING,
-                               _param("format", "`json`, or `csv` for an export of every "
-                                      f"matching row up to the {EXPORT_ROWS:,}th "
-                                      "(columns id, title, date, source, language, url, "
-                                      "score, similar; `page` and `per_page` do not apply).",
-                                      {"type": "string", "enum": ["json", "csv"],
-                                       "default": "json"})],
+                               _param("format", "`json` (or empty), or `csv` for an export "
+                                      f"of every matching row up to the {EXPORT_ROWS:,}th "
+                                      "(`page` and `per_page` do not apply): UTF-8 with a "
+                                      "byte order mark, columns " + ", ".join(CSV_COLUMNS) +
+                                      " (`article_page` is the article's page on this site, "
+                                      "`snippet` plain text). A cut export ends with a line "
+                                      "starting `# Cut at`; `searchsvc export` has no cut.",
+                                      _optional_choice(["json", "csv"]))],
                 "responses": {
                     "200": {"description": "Results (JSON), or the export (CSV).",
-                            "headers": _CORS, "links": HIT_LINKS,
+                            "headers": {**_CORS, **CSV_HEADERS}, "links": HIT_LINKS,
                             "content": {"application/json": {"schema": _ref("SearchResults")},
                                         "text/csv": {"schema": {"type": "string"}}}},
                     "400": BAD_REQUEST, "503": NO_INDEX}}},
@@ -223,14 +258,13 @@ def _document(server_url: str) -> dict:
                 "operationId": "suggest",
                 "parameters": [
                     _param("q", "What has been typed so far (no suggestions when empty).",
-                           {"type": "string", "maxLength": MAX_QUERY_CHARS}),
-                    _param("limit", "How many suggestions at most.",
-                           {"type": "integer", "minimum": 1, "maximum": SUGGEST_LIMIT[1],
-                            "default": SUGGEST_LIMIT[0]}),
-                    _param("format", "`json`, or `opensearch` for the OpenSearch suggestions "
-                           "format that browsers read.",
-                           {"type": "string", "enum": ["json", "opensearch"],
-                            "default": "json"})],
+                           {"type": "string", "maxLength": MAX_QUERY_CHARS,
+                            "pattern": _NO_NUL}),
+                    _param("limit", f"How many suggestions at most (empty: {SUGGEST_LIMIT[0]}).",
+                           _optional_integer(1, SUGGEST_LIMIT[1], SUGGEST_LIMIT[0])),
+                    _param("format", "`json` (or empty), or `opensearch` for the OpenSearch "
+                           "suggestions format that browsers read.",
+                           _optional_choice(["json", "opensearch"]))],
                 "responses": {
                     "200": {"description": "Suggestions.", "headers": _CORS, "content": {
                         "application/json": {"schema": _ref("Suggestions")},
@@ -248,10 +282,9 @@ def _document(server_url: str) -> dict:
                            "first.",
                 "operationId": "related",
                 "parameters": [ARTICLE_ID,
-                               _param("limit", "How many articles at most.",
-                                      {"type": "integer", "minimum": 1,
-                                       "maximum": RELATED_LIMIT[1],
-                                       "default": RELATED_LIMIT[0]})],
+                               _param("limit", "How many articles at most (empty: "
+                                      f"{RELATED_LIMIT[0]}).",
+                                      _optional_integer(1, RELATED_LIMIT[1], RELATED_LIMIT[0]))],
                 "responses": {"200": {**_json("Related articles.", _ref("Related")),
                                       "links": HIT_LINKS},
                               "400": BAD_REQUEST, "404": NOT_FOUND, "503": NO_INDEX}}},

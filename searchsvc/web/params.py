@@ -3,19 +3,23 @@
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 
 from werkzeug.datastructures import MultiDict
 
 from ..errors import QueryError
 from ..searching import MAX_RESULT_WINDOW, SearchRequest
 
-EXPORT_PAGE_SIZE = 100
-EXPORT_ROWS = MAX_RESULT_WINDOW
+EXPORT_ROWS = MAX_RESULT_WINDOW  # rows the site's CSV export holds at most
 FEED_ENTRIES = 20
 SUGGEST_LIMIT = (8, 20)  # (default, maximum)
 RELATED_LIMIT = (5, 20)
 MAX_FILTER_CHARS = {"source": 200, "language": 20}
+MAX_ARTICLE_ID_CHARS = 1024
+# The HTTP server's limit on the request line (method, path and query string). It holds the
+# longest request the API describes, in any script: a character can take 12 bytes once
+# UTF-8 encoded and percent-escaped, so a 1,000-character query alone can take 12,000 bytes,
+# and an article page's id and query 24,300 (tests/test_openapi.py adds them up).
+MAX_REQUEST_LINE_BYTES = 32 * 1024
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -24,7 +28,7 @@ def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest
         q=args.get("q", ""),
         page=_integer(args, "page", 1),
         per_page=_integer(args, "per_page", default_per_page),
-        sort=args.get("sort", "relevance"),
+        sort=args.get("sort") or "relevance",
         source=_text(args, "source"),
         language=_text(args, "language"),
         date_from=_date(args, "from"),
@@ -39,17 +43,8 @@ def feed_request(args: MultiDict) -> SearchRequest:
     return dataclasses.replace(search_request(kept, FEED_ENTRIES), sort="newest").validated()
 
 
-def export_requests(args: MultiDict) -> Iterator[SearchRequest]:
-    """The pages that together hold every matching row up to EXPORT_ROWS, in the order asked
-    for. `page` and `per_page` are checked like a search's but do not apply to an export."""
-    asked = search_request(args)
-    first = dataclasses.replace(asked, page=1, per_page=EXPORT_PAGE_SIZE)
-    for page in range(1, EXPORT_ROWS // EXPORT_PAGE_SIZE + 1):
-        yield dataclasses.replace(first, page=page).validated()
-
-
 def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int:
-    """A whole number between 1 and `maximum`, or `default` when absent."""
+    """A whole number between 1 and `maximum`, or `default` when absent or empty."""
     value = _integer(args, name, default)
     if not 1 <= value <= maximum:
         raise QueryError(f"{name} must be between 1 and {maximum}")
@@ -57,16 +52,18 @@ def integer_param(args: MultiDict, name: str, default: int, maximum: int) -> int
 
 
 def choice_param(args: MultiDict, name: str, choices: tuple[str, ...]) -> str:
-    """One of `choices`; the first when absent."""
-    value = args.get(name, choices[0])
+    """One of `choices`; the first when absent or empty."""
+    value = args.get(name) or choices[0]
     if value not in choices:
         raise QueryError(f"{name} must be one of: {', '.join(choices)}")
     return value
 
 
 def _integer(args: MultiDict, name: str, default: int) -> int:
+    """A whole number; `default` when absent or empty (browsers fill OpenSearch's optional
+    `{startPage?}` with nothing, and HTML forms send empty fields)."""
     value = args.get(name)
-    if value is None:
+    if not value:
         return default
     if not value.isascii() or not value.strip().lstrip("+-").isdigit() or len(value) > 9:
         raise QueryError(f"{name} must be a whole number, not {value[:40]!r}")
