@@ -12,6 +12,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 from whoosh import classify, highlight, qparser, query
@@ -304,6 +305,12 @@ class SearchIndex:
 
     def doc_count(self) -> int:
         return self._context().searcher.doc_count()
+
+    def served(self) -> tuple[str, int]:
+        """The generation this thread answers from (`gen-<n>`) and its article count, read
+        together so that /healthz never pairs one generation's name with another's count."""
+        context = self._context()
+        return Path(context.generation.name).name, context.searcher.doc_count()
 
     def search(self, request: SearchRequest) -> Results:
         request = request.validated()
