@@ -4,7 +4,7 @@ HAProxy checks each replica's /healthz every second (a replica without an index 
 and gets no traffic), sends each request to the least busy replica that is up, and sends a
 GET or HEAD that failed on one replica (connection refused, dropped before any answer, or a
 503) to another one, up to three times, so a replica that dies costs no request that it had
-not started to answer.
+not started to answer. Connections refused three times in a row take a replica out at once.
 """
 
 from dataclasses import dataclass
@@ -13,6 +13,7 @@ from .errors import SearchsvcError
 
 CHECK_INTERVAL = "1s"
 RETRIES = 3
+ERROR_LIMIT = 3
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,8 @@ def haproxy_config(bind: Address, replicas: list[Address], stats: Address | None
 # Check it with `haproxy -c -f FILE`; run it with `haproxy -f FILE`, or install it as
 # /etc/haproxy/haproxy.cfg for Debian's haproxy service.
 
-global
-    log stderr format raw local0 notice
-
 defaults
     mode http
-    log global
     timeout connect 2s
     timeout client 30s
     timeout server 30s
@@ -75,9 +72,12 @@ backend replicas
     balance leastconn
     # searchsvc has no write endpoint; should one appear, a retry must not apply it twice
     http-request disable-l7-retry unless METH_GET
+    # /healthz every {CHECK_INTERVAL}: down after 2 failures, up after 2 answers; and down at
+    # once after {ERROR_LIMIT} refused connections in a row, before the next check would tell
     option httpchk GET /healthz
     http-check expect status 200
     default-server check inter {CHECK_INTERVAL} fall 2 rise 2
+    default-server observe layer4 error-limit {ERROR_LIMIT} on-error mark-down
 {servers}
 """
     if stats is not None:

@@ -306,3 +306,151 @@ def test_haproxy_config_refuses_addresses_it_cannot_use(tmp_path, arguments, mes
     made = run_cli("haproxy-config", *arguments, cwd=tmp_path)
     assert made.returncode == 2
     assert message in made.stderr
+
+
+# --- Three replicas behind HAProxy, under load ------------------------------------------------
+
+class Replica:
+    """One serving node as README runs it: `searchsvc follow --once` to catch up, then the
+    follower and `searchsvc serve-replica` as two processes."""
+
+    def __init__(self, number: int, source: str, folder: Path, processes: Processes):
+        self.name = f"replica-{number}"
+        self.source, self.folder, self.processes = source, folder, processes
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        caught_up = run_cli("follow", self.source, "--index", self.folder, "--once",
+                            timeout=WAIT_S)
+        assert caught_up.returncode == 0, caught_up.stderr
+        self.processes.start(f"{self.name}-follow", sys.executable, "-m", "searchsvc", "follow",
+                             self.source, "--index", self.folder, "--interval", 0.5)
+        self.processes.start(f"{self.name}-serve", sys.executable, "-m", "searchsvc",
+                             "serve-replica", "--index", self.folder, "--port", self.port,
+                             "--workers", 1)
+
+    def kill(self) -> None:
+        """SIGKILL to the server (gunicorn and its worker) and the follower at once, as when
+        the machine dies."""
+        self.processes.kill(f"{self.name}-serve")
+        self.processes.kill(f"{self.name}-follow")
+
+    def serves(self, generation: str) -> bool:
+        return serving(self.url, generation)
+
+
+class Balancer:
+    """HAProxy from `searchsvc haproxy-config`, with its statistics page."""
+
+    def __init__(self, replicas: list[Replica], processes: Processes, folder: Path):
+        self.port, self.stats_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        made = run_cli("haproxy-config", *(f"127.0.0.1:{r.port}" for r in replicas),
+                       "--bind", f"127.0.0.1:{self.port}", "--stats",
+                       f"127.0.0.1:{self.stats_port}", cwd=folder)
+        assert made.returncode == 0, made.stderr
+        (folder / "haproxy.cfg").write_text(made.stdout)
+        processes.start("haproxy", "haproxy", "-db", "-f", folder / "haproxy.cfg")
+
+    def rows(self) -> dict[str, dict[str, str]]:
+        """The statistics of each replica (and BACKEND, the sums), by name."""
+        try:
+            text = requests.get(f"http://127.0.0.1:{self.stats_port}/;csv", timeout=10).text
+        except requests.RequestException:
+            return {}
+        lines = text.splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","))) for line in lines[1:] if line]
+        return {row["svname"]: row for row in rows if row["pxname"] == "replicas"}
+
+    def status(self, name: str) -> str:
+        return self.rows().get(name, {}).get("status", "")
+
+
+class LoadProcess:
+    """tests/balancer_load.py against the balancer, in its own process."""
+
+    def __init__(self, url: str, folder: Path, processes: Processes):
+        self.stop_file, self.progress_file, self.summary_file = (
+            folder / name for name in ("load-stop", "load-progress", "load-summary"))
+        self.process = processes.start("load", sys.executable, BALANCER_LOAD, url, WORD,
+                                       self.stop_file, self.progress_file, self.summary_file)
+
+    def progress(self) -> dict:
+        try:
+            seen = json.loads(self.progress_file.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return {"requests": 0, "failures": [], "totals": {}}
+        assert not seen["failures"], seen["failures"]  # stop at the first failed request
+        return seen
+
+    def sees(self, total: int) -> bool:
+        return str(total) in self.progress()["totals"]
+
+    def finish(self) -> dict:
+        self.stop_file.touch()
+        self.process.wait(timeout=WAIT_S)
+        return json.loads(self.summary_file.read_text())
+
+
+@pytest.mark.slow
+@needs_rsync
+@needs_haproxy
+def test_replicas_behind_haproxy_fail_no_request_when_one_is_killed_and_generations_change(
+        tmp_path, processes, pytestconfig):
+    write_articles(tmp_path / "seeds", range(30))
+    published = {index_and_publish(tmp_path): 30}
+    source = rsync_daemon(processes, tmp_path / "published", tmp_path)
+    replicas = [Replica(n, source, tmp_path / f"replica-{n}", processes) for n in (1, 2, 3)]
+    for replica in replicas:
+        replica.start()
+    balancer = Balancer(replicas, processes, tmp_path)
+    wait_until(lambda: all(balancer.status(r.name) == "UP" for r in replicas),
+               "HAProxy to see the three replicas up", processes, "haproxy")
+    load = LoadProcess(balancer.url, tmp_path, processes)
+    wait_until(lambda: load.progress()["requests"] >= 100, "the load to get going",
+               processes, "load")
+
+    revived = replicas[2]
+    revived.kill()
+    wait_until(lambda: balancer.status(revived.name).startswith("DOWN"),
+               f"HAProxy to see {revived.name} down", processes, "haproxy")
+    for articles in (40, 50):  # two generations published while it is down
+        write_articles(tmp_path / "seeds", range(articles - 10, articles))
+        generation = index_and_publish(tmp_path)
+        published[generation] = articles
+        for replica in replicas[:2]:
+            wait_until(lambda: replica.serves(generation), f"{replica.name} to serve "
+                       f"{generation}", processes, f"{replica.name}-follow")
+        wait_until(lambda: load.sees(articles), f"the load to see {articles} articles")
+
+    revived.start()
+    wait_until(lambda: revived.serves(generation), f"{revived.name} to catch up",
+               processes, f"{revived.name}-serve")
+    wait_until(lambda: balancer.status(revived.name) == "UP",
+               f"HAProxy to see {revived.name} up again", processes, "haproxy")
+    answered = int(balancer.rows()[revived.name]["stot"])
+    wait_until(lambda: int(balancer.rows()[revived.name]["stot"]) > answered + 20,
+               f"{revived.name} to take its share of the load")
+    before = load.progress()["requests"]
+    wait_until(lambda: load.progress()["requests"] > before + 100, "more requests")
+    outcome = load.finish()
+    rows = balancer.rows()
+
+    assert outcome["failure_count"] == 0, outcome["failures"]
+    # every answer came from a whole published generation, and the load saw all three
+    assert sorted(map(int, outcome["totals"])) == sorted(published.values())
+    assert outcome["generations"] == {name: [count] for name, count in published.items()}
+    assert current(revived.folder) == generation
+    assert len(generations(revived.folder)) <= 2
+    assert int(rows[revived.name]["chkdown"]) >= 1 and rows[revived.name]["status"] == "UP"
+    report_figure(pytestconfig, f"3 replicas behind HAProxy, one killed with SIGKILL and "
+                                f"revived, 2 generations published meanwhile: "
+                                f"{outcome['requests']:,} requests, 0 failed (HAProxy retried "
+                                f"{rows['BACKEND']['wretr']}, sent "
+                                f"{rows['BACKEND']['wredis']} to another replica); searches "
+                                f"answered from the generations of "
+                                f"{' / '.join(outcome['totals'])} articles: "
+                                f"{' / '.join(f'{c:,}' for c in outcome['totals'].values())}; "
+                                f"the revived replica caught up")
