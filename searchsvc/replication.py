@@ -149,11 +149,12 @@ def publish(index_dir: str | os.PathLike, published_dir: str | os.PathLike,
                 _write_atomically(manifest_path, manifest.to_json())
                 os.rename(staging, target)
                 _fsync_dir(published)
-            except OSError as exc:
+            except (OSError, ReplicationError) as exc:
                 shutil.rmtree(staging, ignore_errors=True)
+                reason = exc.strerror or exc if isinstance(exc, OSError) else exc
                 raise ReplicationError(f"cannot publish {generation.name} in {published} "
-                                       f"({exc.strerror or exc}); the published generation "
-                                       "is unchanged") from None
+                                       f"({reason}); the published generation is "
+                                       "unchanged") from None
         _write_atomically(published / CURRENT, generation.name + "\n")
         removed = _remove_published(published, generation.name, keep)
     return Publication(generation.name, len(manifest.files), manifest.size, new, removed)
@@ -176,11 +177,18 @@ def follow_once(source: str, index_dir: str | os.PathLike) -> Sync:
     (unchanged files hard-linked), check it, switch to it atomically, delete generations
     older than the one before it. `source` is what rsync takes: rsync://host[:port]/module,
     host:/path (over ssh) or a local path."""
-    started = time.perf_counter()
     root = Path(index_dir)
+    try:
+        return _follow(source.rstrip("/"), root)
+    except OSError as exc:  # the replica's own disk: full, read-only, not ours
+        raise ReplicationError(f"cannot update the replica in {root} ({exc.strerror or exc}); "
+                               "it serves the generation it had") from None
+
+
+def _follow(source: str, root: Path) -> Sync:
+    started = time.perf_counter()
     work = root / FOLLOW_FOLDER
     work.mkdir(parents=True, exist_ok=True)
-    source = source.rstrip("/")
     with open(work / "lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one sync at a time; a second follower waits
         _rsync([f"{source}/{CURRENT}", str(work / "source-CURRENT")], source)
@@ -210,7 +218,8 @@ def _fetch(source: str, name: str, root: Path, work: Path) -> None:
     it durable, and rename it into place. A staging folder left by an interrupted fetch is
     reused: what it already holds is not fetched again."""
     _rsync([f"{source}/{name}{MANIFEST_SUFFIX}", str(work / "manifest")], source)
-    manifest = Manifest.parse((work / "manifest").read_text(), f"{source}/{name}{MANIFEST_SUFFIX}")
+    manifest = Manifest.parse((work / "manifest").read_text(),
+                              f"{source}/{name}{MANIFEST_SUFFIX}")
     staging = work / "staging"
     staging.mkdir(exist_ok=True)
     older = sorted(_generations(root), key=_number, reverse=True)[:MAX_LINK_DESTS]
