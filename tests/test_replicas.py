@@ -16,6 +16,7 @@ import requests
 
 from conftest import free_port, run_cli
 from robustness import report_figure, seed_text
+from searchsvc.indexing import update_index
 from searchsvc.searching import SearchIndex, SearchRequest
 
 BALANCER_LOAD = Path(__file__).resolve().parent / "balancer_load.py"
@@ -37,10 +38,9 @@ def write_articles(seeds: Path, numbers) -> None:
 
 
 def index_and_publish(site: Path) -> str:
-    """`searchsvc index` then `searchsvc publish`, as the indexing node runs them; the name of
-    the generation published."""
-    indexed = run_cli("index", "--index", site / "index", site / "seeds", cwd=site)
-    assert indexed.returncode == 0, indexed.stderr
+    """Index the seeds, then `searchsvc publish`, as the indexing node does after each change;
+    the name of the generation published."""
+    update_index(site / "index", [site / "seeds"], progress=False)
     published = run_cli("publish", site / "published", "--index", site / "index", cwd=site)
     assert published.returncode == 0, published.stderr
     assert " published in " in published.stdout, published.stdout
@@ -385,8 +385,10 @@ class LoadProcess:
         assert not seen["failures"], seen["failures"]  # stop at the first failed request
         return seen
 
-    def sees(self, total: int) -> bool:
-        return str(total) in self.progress()["totals"]
+    def sees(self, generation: str, articles: int) -> bool:
+        """Whether searches have counted `articles` and /healthz has named `generation`."""
+        seen = self.progress()
+        return str(articles) in seen["totals"] and generation in seen.get("generations", {})
 
     def finish(self) -> dict:
         self.stop_file.touch()
@@ -423,7 +425,7 @@ def test_replicas_behind_haproxy_fail_no_request_when_one_is_killed_and_generati
         for replica in replicas[:2]:
             wait_until(lambda: replica.serves(generation), f"{replica.name} to serve "
                        f"{generation}", processes, f"{replica.name}-follow")
-        wait_until(lambda: load.sees(articles), f"the load to see {articles} articles")
+        wait_until(lambda: load.sees(generation, articles), f"the load to see {generation}")
 
     revived.start()
     wait_until(lambda: revived.serves(generation), f"{revived.name} to catch up",
