@@ -55,8 +55,8 @@ class Manifest:
         for path in sorted(folder.rglob("*")):
             relative = path.relative_to(folder).as_posix()
             if path.is_symlink() or not (path.is_file() or path.is_dir()):
-                raise ReplicationError(f"{path} is neither a file nor a folder; a generation "
-                                       "to publish holds only files and folders")
+                raise ReplicationError(f"{path} is not a plain file or folder (a link, a "
+                                       "socket, ...); a generation holds only those")
             if path.is_dir():
                 folders.append(relative)
             else:
