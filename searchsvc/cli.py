@@ -1,17 +1,21 @@
 """The `searchsvc` command: index article folders, search from the terminal, serve the site."""
 
+import datetime as dt
 import html
 import itertools
 import json
 import re
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import click
 
+from .balancer import Address, haproxy_config
 from .errors import IndexBusy, QueryError, SearchsvcError
 from .indexing import IndexReport, IndexStore, update_index
+from .replication import KEEP_PUBLISHED, Sync, follow_once, publish
 from .searching import SORTS, SearchIndex, SearchRequest
 
 INDEX_OPTION = click.option("--index", "index_dir", default="index", envvar="SEARCHSVC_INDEX",
@@ -203,6 +207,128 @@ def serve_command(index_dir, seeds, host, port, workers, access_log):
         serve(index_dir, host, port, workers=workers, access_log=access_log)
     except SearchsvcError as exc:
         raise Failure(str(exc)) from None
+
+
+# Replicas: publish generations, follow them, serve them, balance over them ---------------
+
+@cli.command("publish")
+@click.argument("folder", type=click.Path(file_okay=False))
+@INDEX_OPTION
+@click.option("--keep", default=KEEP_PUBLISHED, show_default=True, type=click.IntRange(min=1),
+              help="Published generations kept (replicas may still be fetching older ones).")
+def publish_command(folder, index_dir, keep):
+    """Publish the index's current generation in FOLDER for replicas to follow: its files
+    hard-linked there beside a manifest, then FOLDER's CURRENT switched to it. Serve FOLDER
+    to the replicas read-only (an rsync daemon module, ssh or a shared path), and run this
+    after each `searchsvc index`.
+
+    Example: searchsvc index seeds/ && searchsvc publish /srv/searchsvc/published
+    """
+    try:
+        publication = publish(index_dir, folder, keep=keep)
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
+    state = "published" if publication.new else "was already published"
+    removed = f"; removed {', '.join(publication.removed)}" if publication.removed else ""
+    click.echo(f"{publication.generation} {state} in {folder}: {publication.files:,} files, "
+               f"{_megabytes(publication.bytes)}{removed}")
+
+
+@cli.command("follow")
+@click.argument("source")
+@INDEX_OPTION
+@click.option("--interval", default=2.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds between two looks at the publisher.")
+@click.option("--once", is_flag=True,
+              help="Sync once and exit (status 2 when the generation could not be fetched).")
+def follow_command(source, index_dir, interval, once):
+    """Keep a replica's index folder at the generation published at SOURCE: fetch each new
+    one whole with rsync (files the replica already has are hard-linked, not fetched), then
+    switch to it atomically; `searchsvc serve-replica` on the folder answers from it on its
+    next request. Runs until stopped; a failed fetch is reported and tried again while the
+    replica serves what it has. SOURCE is what rsync reads: rsync://HOST[:PORT]/MODULE,
+    HOST:/PATH (over ssh) or a local PATH.
+
+    Example: searchsvc follow rsync://indexer.example/searchsvc --index /srv/searchsvc/index
+    """
+    reported = None
+    while True:
+        try:
+            sync = follow_once(source, index_dir)
+        except SearchsvcError as exc:
+            if once:
+                raise Failure(str(exc)) from None
+            if str(exc) != reported:  # a publisher that stays away is reported once
+                click.echo(f"{_now()} {exc}", err=True)
+            reported = str(exc)
+        else:
+            if sync.switched or once:
+                click.echo(f"{_now()} {describe_sync(sync, index_dir)}")
+            reported = None
+        if once:
+            return
+        time.sleep(interval)
+
+
+def describe_sync(sync: Sync, index_dir) -> str:
+    if not sync.switched:
+        return f"{sync.generation} is already served from {index_dir}"
+    return (f"{sync.generation} is now served from {index_dir}: {sync.files:,} files "
+            f"({_megabytes(sync.bytes)}), {sync.fetched_files:,} of them fetched "
+            f"({_megabytes(sync.fetched_bytes)}) and "
+            f"{sync.files - sync.fetched_files:,} hard-linked to files the replica had, "
+            f"in {sync.seconds:.1f} s")
+
+
+@cli.command("serve-replica")
+@INDEX_OPTION
+@click.option("--host", default="127.0.0.1", envvar="SEARCHSVC_HOST", show_default=True)
+@click.option("--port", default=8000, envvar="SEARCHSVC_PORT", show_default=True, type=int)
+@click.option("--workers", type=int, help="Worker processes (default: one per core, at least 2).")
+@click.option("--access-log", is_flag=True, help="Log every request to stderr.")
+def serve_replica_command(index_dir, host, port, workers, access_log):
+    """Serve an index folder that `searchsvc follow` keeps, indexing nothing itself (as
+    `searchsvc serve` would). /healthz answers 503 until a first generation is there, so a
+    load balancer sends no request before.
+
+    Example: searchsvc serve-replica --index /srv/searchsvc/index --port 8001
+    """
+    from .server import serve
+
+    click.echo(f"Serving {index_dir} on http://{host}:{port}/", err=True)
+    try:
+        serve(index_dir, host, port, workers=workers, access_log=access_log)
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
+
+
+@cli.command("haproxy-config")
+@click.argument("replicas", nargs=-1, required=True, metavar="HOST:PORT...")
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, metavar="[HOST]:PORT",
+              help="Where the balancer listens (:80 for every address).")
+@click.option("--stats", metavar="HOST:PORT",
+              help="Also serve HAProxy's statistics page (replicas' states, retries) there.")
+def haproxy_config_command(replicas, bind, stats):
+    """Print an HAProxy configuration that balances over the replicas, checks each one's
+    /healthz every second, and sends a GET that failed on one replica to another.
+
+    Example: searchsvc haproxy-config 10.0.0.11:8000 10.0.0.12:8000 --bind :80 >haproxy.cfg
+    """
+    try:
+        click.echo(haproxy_config(
+            Address.parse(bind, "--bind", any_host=True),
+            [Address.parse(replica, "replica") for replica in replicas],
+            Address.parse(stats, "--stats", any_host=True) if stats else None), nl=False)
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"
+
+
+def _now() -> str:
+    return dt.datetime.now().isoformat(sep=" ", timespec="seconds")
 
 
 def main():

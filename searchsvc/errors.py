@@ -32,3 +32,8 @@ class IndexBusy(SearchsvcError):
 
 class SettingError(SearchsvcError):
     """Raised when a SEARCHSVC_* setting cannot be understood."""
+
+
+class ReplicationError(SearchsvcError):
+    """Raised when a generation cannot be published, or fetched from the publisher whole;
+    the replica keeps serving the generation it has."""

@@ -142,10 +142,11 @@ def test_unknown_route_is_404_json_under_api(server):
     assert_error(server.get("/api/nothing"), 404, "not_found")
 
 
-def test_healthz_counts_articles(server):
+def test_healthz_counts_articles_and_names_the_generation(server, index_dir):
     response = server.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "articles": 3}
+    assert response.json() == {"status": "ok", "articles": 3,
+                               "generation": (index_dir / "CURRENT").read_text().strip()}
 
 
 def test_served_by_a_production_server(server):

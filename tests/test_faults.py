@@ -255,7 +255,9 @@ def test_missing_index_is_a_clear_error_and_serve_builds_it(tmp_path):
     assert f"no index at {tmp_path / 'index'}: run `searchsvc index` to build it" in search.stderr
     live = LiveServer(tmp_path / "index", seeds)
     try:
-        assert live.get("/healthz").json() == {"status": "ok", "articles": 5}
+        assert live.get("/healthz").json() == {
+            "status": "ok", "articles": 5,
+            "generation": current_generation(tmp_path / "index").name}
     finally:
         live.stop()
 
@@ -278,7 +280,8 @@ def test_healthz_is_503_while_the_index_is_unreadable_and_recovers_after_rebuild
 
         assert run_cli("index", "--rebuild", "--index", index_dir, seeds,
                        cwd=tmp_path).returncode == 0
-        assert live.get("/healthz").json() == {"status": "ok", "articles": 30}
+        assert live.get("/healthz").json() == {
+            "status": "ok", "articles": 30, "generation": current_generation(index_dir).name}
 
         damaged = switch_to_damaged_copy(index_dir)
         for _ in range(8):
@@ -291,7 +294,8 @@ def test_healthz_is_503_while_the_index_is_unreadable_and_recovers_after_rebuild
 
         assert run_cli("index", "--rebuild", "--index", index_dir, seeds,
                        cwd=tmp_path).returncode == 0
-        assert live.get("/healthz").json() == {"status": "ok", "articles": 30}
+        assert live.get("/healthz").json() == {
+            "status": "ok", "articles": 30, "generation": current_generation(index_dir).name}
         hits = live.get("/api/search", params={"q": "storyword3"}).json()["hits"]
         assert [hit["id"] for hit in hits] == ["seeds/story-00003.txt"]
     finally:

@@ -149,6 +149,12 @@ class SearchIndex:
     def doc_count(self) -> int:
         return self._context().generation.live_count
 
+    def served(self) -> tuple[str, int]:
+        """The generation this thread answers from (`gen-<n>`) and its article count, read
+        together so that /healthz never pairs one generation's name with another's count."""
+        generation = self._context().generation
+        return generation.folder.name, generation.live_count
+
     def search(self, request: SearchRequest) -> Results:
         request = request.validated()
         started = time.perf_counter()

@@ -69,7 +69,8 @@ def openapi():
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify({"status": "ok", "articles": search_index().doc_count()})
+    generation, articles = search_index().served()
+    return jsonify({"status": "ok", "articles": articles, "generation": generation})
 
 
 @bp.after_app_request

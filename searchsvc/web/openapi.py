@@ -187,9 +187,10 @@ SCHEMAS = {
     "Related": {"type": "object", "required": ["id", "hits"],
                 "properties": {"id": {"type": "string"},
                                "hits": {"type": "array", "items": _ref("Hit")}}},
-    "Health": {"type": "object", "required": ["status", "articles"],
+    "Health": {"type": "object", "required": ["status", "articles", "generation"],
                "properties": {"status": {"type": "string", "enum": ["ok"]},
-                              "articles": {"type": "integer", "minimum": 0}}},
+                              "articles": {"type": "integer", "minimum": 0},
+                              "generation": {"type": "string", "pattern": "^gen-[0-9]+$"}}},
 }
 
 BAD_REQUEST = _error("A malformed query or parameter; the message says what to change.")
@@ -292,7 +293,8 @@ def _document(server_url: str) -> dict:
                 "summary": "This document.", "operationId": "openapi",
                 "responses": {"200": _json("OpenAPI 3 document.", {"type": "object"})}}},
             "/healthz": {"get": {
-                "summary": "Liveness and index size, for monitors.", "operationId": "health",
+                "summary": "Liveness, index size and the generation served, for monitors and "
+                           "load balancers.", "operationId": "health",
                 "responses": {"200": _json("Serving.", _ref("Health"), cors=False),
                               "503": _error("No usable index.", cors=False)}}},
             "/search.atom": {"get": {
