@@ -2,7 +2,8 @@
 much more frequent, chosen by how often it occurs with the other words of the query.
 
 Candidates are words people wrote (the vocabulary of words as written, not stems) within one
-or two edits. A word's own inflections are never offered (`cosmonauts` for `cosmonaut`, or
+or two edits; beside other words, the one found most often with them wins, else the
+closest, then the most frequent. A word's own inflections are never offered (`cosmonauts` for `cosmonaut`, or
 `космонавты` for `космонавт`: the same stem finds them already), and among the others the
 one found most often beside the query's other words wins: `tony blare` becomes `tony
 blair`, not the more frequent but unrelated `tony blame`.
@@ -20,7 +21,8 @@ from ..evaluation import Evaluator
 
 MAX_CORRECTIONS = 5  # unknown or rare words looked up (each walks the vocabulary)
 MAX_CANDIDATES = 12  # close words compared in context, the most frequent first
-MORE_FREQUENT = 10  # a correction is held by this many times more articles, at least
+MORE_FREQUENT = 10  # a correction of a word alone is held by this many times more articles
+MORE_FREQUENT_IN_CONTEXT = 2  # ... of a word among others, which must also go with them
 RARE_SHARE = 1 / 20_000  # words in fewer articles than this share (and 5) are checked
 _WORD = re.compile(r"(?<![:\w*?~])\w+(?![:\w*?~])")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
@@ -63,11 +65,13 @@ def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
         frequency = vocabulary.frequency(word)
         if frequency >= rare:
             continue
-        candidates = _candidates(word, frequency, vocabulary, languages, within)
+        others = [other for other in words if other != word]
+        ratio = MORE_FREQUENT_IN_CONTEXT if others else MORE_FREQUENT
+        candidates = _candidates(word, frequency, ratio, vocabulary, languages, within)
         if not candidates:
             continue
-        others = [other for other in words if other != word]
-        best = max(candidates, key=lambda c: (support(c, others), vocabulary.frequency(c)))
+        best, _ = max(candidates, key=lambda found: (support(found[0], others), -found[1],
+                                                     vocabulary.frequency(found[0])))
         if frequency and others and support(best, others) <= support(word, others):
             continue  # the word as typed goes with the others at least as well
         corrections[word] = best
@@ -82,19 +86,21 @@ def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
     return "".join(corrected) + text[last:]
 
 
-def _candidates(word: str, frequency: int, vocabulary, languages, within) -> list[str]:
-    """Words one edit from `word` (two when none is one away) that are not forms of the word
-    itself and, when some article holds `word`, that many more articles hold; the most
-    frequent first."""
+def _candidates(word: str, frequency: int, ratio: int, vocabulary, languages,
+                within) -> list[tuple[str, int]]:
+    """(word, edits) of the words one or two edits from `word` that are not forms of the
+    word itself and, when some article holds `word`, that `ratio` times more articles hold;
+    the closest, then the most frequent, first."""
     stems = {analysis_for(language).term(word) for language in languages}
-    for edits in (1, 2):
-        found = [(vocabulary.frequency(c), c) for c in within(word, edits, 1) if c != word]
-        found = [(count, c) for count, c in found
-                 if count >= MORE_FREQUENT * frequency
-                 and not stems & {analysis_for(language).term(c) for language in languages}]
-        if found:
-            return [c for _, c in sorted(found, reverse=True)[:MAX_CANDIDATES]]
-    return []
+    found = {}
+    for edits in (2, 1):
+        for candidate in within(word, edits, 1):
+            if candidate != word:
+                found[candidate] = edits
+    ranked = sorted(((edits, -vocabulary.frequency(c), c) for c, edits in found.items()
+                     if vocabulary.frequency(c) >= ratio * frequency
+                     and not stems & {analysis_for(language).term(c) for language in languages}))
+    return [(c, edits) for edits, _, c in ranked[:MAX_CANDIDATES]]
 
 
 def _holding(evaluator: Evaluator, word: str) -> np.ndarray:
