@@ -69,7 +69,7 @@ class _FieldBuilder:
         used = np.flatnonzero(np.bincount(tokens, minlength=len(every))).tolist()
         words = [every[number].encode("utf-8") for number in used]
         order = sorted(range(len(words)), key=words.__getitem__)
-        rank = np.full(len(every), -1, dtype=np.int64)
+        rank = np.full(len(every), -1, dtype=np.int32)
         rank[np.asarray(used, dtype=np.int64)[order]] = np.arange(len(words))
         docs, positions, terms = _sorted_occurrences(rank[tokens], lengths)
         # one posting per (term, document): where either changes
@@ -95,30 +95,39 @@ def _without_stop_words(tokens: np.ndarray, lengths: np.ndarray):
     """(the tokens but the stop words (-1), each document's length without them)."""
     kept = tokens >= 0
     if kept.all():
-        return tokens.astype(np.int64), lengths.astype(np.int64)
-    documents = np.repeat(np.arange(len(lengths)), lengths)
-    return (tokens[kept].astype(np.int64),
+        return tokens, lengths.astype(np.int64)
+    documents = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    return (tokens[kept],
             np.bincount(documents[kept], minlength=len(lengths)).astype(np.int64))
 
 
 def _sorted_occurrences(terms: np.ndarray, lengths: np.ndarray):
     """(documents, positions, terms) of every word occurrence, ordered by term, document and
-    position. `terms` lists each document's term numbers in word order, document after
-    document, `lengths` how many each has."""
-    documents = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    firsts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    positions = np.arange(len(terms), dtype=np.int64) - firsts
+    position, as int32 arrays. `terms` lists each document's term numbers in word order,
+    document after document, `lengths` how many each has. The three are packed into one
+    64-bit key and sorted in place: about 32 bytes a word at the peak."""
     doc_bits = max(int(len(lengths)).bit_length(), 1)
     pos_bits = max(int(lengths.max() if len(lengths) else 0).bit_length(), 1)
     term_bits = max(int(terms.max() + 1 if len(terms) else 0).bit_length(), 1)
-    if doc_bits + pos_bits + term_bits <= 63:  # one sortable key holds all three
-        key = (terms << (doc_bits + pos_bits)) | (documents << pos_bits) | positions
-        key.sort()
-        mask = (1 << pos_bits) - 1
-        return ((key >> pos_bits) & ((1 << doc_bits) - 1), key & mask,
-                key >> (doc_bits + pos_bits))
-    order = np.argsort(terms, kind="stable")  # occurrences are already in document order
-    return documents[order], positions[order], terms[order]
+    firsts = np.cumsum(lengths) - lengths
+    if doc_bits + pos_bits + term_bits > 63:  # too many to pack: a stable sort by term
+        documents = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        positions = np.arange(len(terms), dtype=np.int64) - np.repeat(firsts, lengths)
+        order = np.argsort(terms, kind="stable")  # occurrences are in document order
+        return (documents[order].astype(np.int32), positions[order].astype(np.int32),
+                terms[order].astype(np.int32))
+    key = terms.astype(np.int64)
+    key <<= doc_bits
+    key |= np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    key <<= pos_bits
+    key += np.arange(len(terms), dtype=np.int64)  # plus each word's position: its place
+    key -= np.repeat(firsts, lengths)  # in the run of words, less where its document starts
+    key.sort()
+    positions = (key & ((1 << pos_bits) - 1)).astype(np.int32)
+    key >>= pos_bits
+    documents = (key & ((1 << doc_bits) - 1)).astype(np.int32)
+    key >>= doc_bits
+    return documents, positions, key.astype(np.int32)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
