@@ -27,11 +27,8 @@ def storage_schema() -> fields.Schema:
         filesig=fields.ID(),
         title=fields.STORED(),
         body=fields.STORED(),
-        date=fields.STORED(),
-        source=fields.STORED(),
-        language=fields.STORED(),
         url=fields.STORED(),
-        indexed=fields.STORED(),  # when the article was added (UTC): an undated one's Atom time
+        indexed=fields.STORED(),  # when it was added, Unix seconds: an undated one's Atom time
     )
 
 

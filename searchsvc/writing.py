@@ -13,7 +13,6 @@ commits every part at once.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import hashlib
 import math
 import multiprocessing
@@ -22,6 +21,7 @@ import pickle
 import queue
 import random
 import signal
+import time
 import traceback
 from array import array
 from collections.abc import Callable
@@ -170,14 +170,12 @@ class ArticleWriter(SegmentWriter):
             dupkey=dupkey(article.title, article.body, article.source),
             source=article.source, language=article.language,
             analysis=analysis_language(article.language))
+        # date, source and language are columns of the segment's arrays, not stored twice
         stored = {"id": article.id, "file": source.path,
                   "filesig": file_signature_term(source.path, source.signature),
-                  "title": article.title, "body": article.body, "language": article.language,
-                  "indexed": dt.datetime.now(dt.timezone.utc).replace(microsecond=0)}
-        for name in ("date", "source", "url"):
-            value = getattr(article, name)
-            if value:
-                stored[name] = value
+                  "title": article.title, "body": article.body, "indexed": int(time.time())}
+        if article.url:
+            stored["url"] = article.url
         self.add_document(**stored)
         self.id_hashes.append(id_hash(article.id))
         self.arrays.add({"title": article.title, "body": article.body},

@@ -94,7 +94,12 @@ class _Context:
                                     lambda: word_variants(self.evaluator, fieldname, word))
 
     def stored(self, docnum: int) -> StoredArticle:
-        return StoredArticle.from_stored(self.searcher.stored_fields(docnum))
+        generation = self.generation
+        source, language = (values[int(codes[docnum])]
+                            for codes, values in (generation.columns["source"],
+                                                  generation.columns["language"]))
+        return StoredArticle.from_stored(self.searcher.stored_fields(docnum),
+                                         generation.day(docnum), source, language)
 
     def close(self) -> None:
         self.searcher.close()

@@ -127,8 +127,12 @@ class StoredArticle:
     article was asked for with (see `SearchIndex.article`)."""
 
     @classmethod
-    def from_stored(cls, stored: dict) -> "StoredArticle":
+    def from_stored(cls, stored: dict, date: dt.date | None, source: str | None,
+                    language: str | None) -> "StoredArticle":
+        """The article from its stored fields and its columns (date, source, language)."""
+        indexed = stored.get("indexed")
         return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
-                   date=stored.get("date"), source=stored.get("source"),
-                   language=stored.get("language", "en"), url=stored.get("url"),
-                   indexed=stored.get("indexed"))
+                   date=date, source=source, language=language or "und",
+                   url=stored.get("url"),
+                   indexed=dt.datetime.fromtimestamp(indexed, dt.timezone.utc)
+                   if indexed is not None else None)
