@@ -126,7 +126,7 @@ class Evaluator:
             frequency=int(weights.sum()), doc_frequency=len(postings.docs))
         if boost != 1.0:
             scores *= boost
-        return Match(postings.docs.astype(np.int64), scores)
+        return Match(postings.docs, scores)
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""
@@ -158,9 +158,7 @@ class Evaluator:
         if isinstance(q, query.Term) and kind is not query.FuzzyTerm:
             return self._term(q)
         if isinstance(q, query.Or):
-            parts = [self.node(child) for child in q.subqueries]
-            found = union(parts, self.size)
-            return _boosted(found, q.boost)
+            return self._or(q)
         if isinstance(q, query.And):
             found = intersection([self.node(child) for child in q.subqueries])
             return _boosted(found, q.boost)
@@ -193,6 +191,23 @@ class Evaluator:
         if q is query.NullQuery or kind is type(query.NullQuery):
             return EMPTY
         raise QueryError(f"this kind of query is not supported: {q}")
+
+    def _or(self, q: query.Or) -> Match:
+        """A union, nested unions flattened (their boosts multiplied through, as the sums of
+        scores come out the same), so the matched documents are gathered once."""
+        parts = []
+
+        def collect(node: query.Query, boost: float) -> None:
+            if isinstance(node, query.Or):
+                for child in node.subqueries:
+                    collect(child, boost * node.boost)
+            elif type(node) is query.Term and node.fieldname in TEXT_FIELDS:
+                parts.append(self.term(node.fieldname, _bytes(node.text), boost * node.boost))
+            else:
+                parts.append(_boosted(self.node(node), boost))
+
+        collect(q, 1.0)
+        return union(parts, self.size)
 
     def _term(self, q: query.Term) -> Match:
         field = q.fieldname

@@ -131,8 +131,8 @@ class StoredArticle:
                     language: str | None) -> "StoredArticle":
         """The article from its stored fields and its columns (date, source, language)."""
         indexed = stored.get("indexed")
+        if isinstance(indexed, int):
+            indexed = dt.datetime.fromtimestamp(indexed, dt.timezone.utc)
         return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
                    date=date, source=source, language=language or "und",
-                   url=stored.get("url"),
-                   indexed=dt.datetime.fromtimestamp(indexed, dt.timezone.utc)
-                   if indexed is not None else None)
+                   url=stored.get("url"), indexed=indexed)

@@ -38,6 +38,7 @@ class Stories:
             distinct, counts = np.unique(codes, return_counts=True)
             self.versions = dict(zip(distinct.tolist(), counts.tolist()))
         self._repeated = None
+        self._firsts = None
 
     def _count_of(self, code: int) -> int:
         return int(self.versions[code])
@@ -52,9 +53,16 @@ class Stories:
                 self._repeated = np.flatnonzero(self.versions[self.codes] > 1)
         return self._repeated
 
+    def _first_of_repeated(self) -> np.ndarray:
+        """Positions of the first version of each story that matched more than once."""
+        if self._firsts is None:
+            repeated = self.repeated()
+            _, first = np.unique(self.codes[repeated], return_index=True)
+            self._firsts = repeated[first]
+        return self._firsts
+
     def count(self) -> int:
-        repeated = self.repeated()
-        return len(self.codes) - len(repeated) + len(np.unique(self.codes[repeated]))
+        return len(self.codes) - len(self.repeated()) + len(self._first_of_repeated())
 
     def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int) -> list[tuple[int, int]]:
         """(position, number of other versions) of the first `wanted` stories by `order`,
@@ -75,14 +83,13 @@ class Stories:
             depth = min(len(order), depth * 4)
 
     def representatives(self) -> np.ndarray:
-        """Positions of one version of each story (the first indexed), for facet counts."""
+        """Mask of one version of each story (the first indexed), for facet counts."""
+        chosen = np.ones(len(self.codes), dtype=bool)
         repeated = self.repeated()
-        if not len(repeated):
-            return np.arange(len(self.codes))
-        alone = np.ones(len(self.codes), dtype=bool)
-        alone[repeated] = False
-        _, first = np.unique(self.codes[repeated], return_index=True)
-        return np.sort(np.concatenate([np.flatnonzero(alone), repeated[first]]))
+        if len(repeated):
+            chosen[repeated] = False
+            chosen[self._first_of_repeated()] = True
+        return chosen
 
 
 def facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
