@@ -180,6 +180,7 @@ class SearchIndex:
         held = matching.held(evaluator, words, docnums) if len(words) > 1 else None
         left_out: tuple[str, ...] = ()
         ties = docnums
+        best = None
         if request.sort == "relevance":
             best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
             scores[best] += proximity_bonus(evaluator, _word_pairs(parsed.query), docnums,
@@ -201,7 +202,10 @@ class SearchIndex:
         start = (request.page - 1) * request.per_page
         codes = np.asarray(generation.dupkeys)[docnums]
         stories = Stories(codes, generation.meta["stories"])
-        listed = stories.listed(order, ties, start + request.per_page)
+        # in relevance order by score, the proximity bonus went to the best by score, which
+        # hold every article ranked above any other
+        listed = stories.listed(order, ties, start + request.per_page,
+                                among=best if order is scores else None)
         terms = {field: querying.query_terms(expanded, generation, field)
                  for field in TEXT_FIELDS}
         hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, terms)

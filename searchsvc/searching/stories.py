@@ -64,9 +64,17 @@ class Stories:
     def count(self) -> int:
         return len(self.codes) - len(self.repeated()) + len(self._first_of_repeated())
 
-    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int,
+               among: np.ndarray | None = None) -> list[tuple[int, int]]:
         """(position, number of other versions) of the first `wanted` stories by `order`,
-        largest first (then by `ties`); ranks only as deep as collapsing needs."""
+        largest first (then by `ties`); ranks only as deep as collapsing needs. `among`,
+        positions known to hold the best by `order` (and every article ranked above any
+        other), is tried first: when it holds `wanted` stories, nothing else is ranked."""
+        if among is not None and len(among) < len(order):
+            found = self._first_stories(among[top(order[among], ties[among], len(among))],
+                                        wanted)
+            if len(found) == wanted:
+                return found
         depth = min(len(order), max(2 * wanted, wanted + 20))
         while True:
             listed, seen = [], set()
@@ -81,6 +89,18 @@ class Stories:
             if depth == len(order):
                 return listed
             depth = min(len(order), depth * 4)
+
+    def _first_stories(self, positions: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+        """(position, other versions) of the first `wanted` stories among ranked positions."""
+        listed, seen = [], set()
+        for position in positions.tolist():
+            code = int(self.codes[position])
+            if code not in seen:
+                seen.add(code)
+                listed.append((position, self._count_of(code) - 1))
+                if len(listed) == wanted:
+                    break
+        return listed
 
     def representatives(self) -> np.ndarray:
         """Mask of one version of each story (the first indexed), for facet counts."""
