@@ -94,12 +94,12 @@ def difference(wanted: Match, unwanted: np.ndarray) -> Match:
 
 
 class Evaluator:
-    """Evaluates queries against one generation's arrays. `searcher` (Whoosh) answers the
-    id terms (`id:`), the only ones Whoosh still holds."""
+    """Evaluates queries against one generation's arrays. `searcher()` gives a Whoosh
+    searcher for the id terms (`id:`), the only ones Whoosh holds."""
 
     def __init__(self, generation: Generation, searcher=None):
         self.generation = generation
-        self.searcher = searcher
+        self._searcher = searcher
         self.size = generation.size
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
@@ -219,8 +219,8 @@ class Evaluator:
                       if value and _matches_value(field, value, q.text)]
             docs = np.flatnonzero(np.isin(codes, wanted)) if wanted else _EMPTY_DOCS
             return Match(docs, np.zeros(len(docs)))
-        if field == "id" and self.searcher is not None:
-            docnum = self.searcher.document_number(id=q.text)
+        if field == "id" and self._searcher is not None:
+            docnum = self._searcher().document_number(id=q.text)
             docs = np.asarray([docnum] if docnum is not None else [], dtype=np.int64)
             return Match(docs, np.zeros(len(docs)))
         return EMPTY

@@ -1,8 +1,8 @@
 """The two Whoosh schemas: what a segment stores, and what the query parser knows.
 
-Whoosh keeps each article's stored fields and the id terms that find an article or a file's
-articles (`id`, `file`, `filesig`); the analysed text, the dates and the other columns are
-arrays beside the segment (searchsvc.segments). The query parser reads queries against
+Whoosh keeps the id terms that find an article or a file's articles (`id`, `file`,
+`filesig`), and marks deleted articles; the articles, their analysed text, dates and other
+columns are arrays beside the segment (searchsvc.segments). The query parser reads queries against
 `query_schema`: words in `title` and `body`, and the field clauses people type (`source:`,
 `language:`, `date:`).
 """
@@ -25,10 +25,6 @@ def storage_schema() -> fields.Schema:
         id=fields.ID(stored=True, unique=True),
         file=fields.ID(stored=True),
         filesig=fields.ID(),
-        title=fields.STORED(),
-        body=fields.STORED(),
-        url=fields.STORED(),
-        indexed=fields.STORED(),  # when it was added, Unix seconds: an undated one's Atom time
     )
 
 

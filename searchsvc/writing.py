@@ -37,7 +37,7 @@ from whoosh.writing import SegmentWriter
 from .analysis import analysis_for, analysis_language
 from .articles import Article, FilePart, Problem, SourceFile, split_file
 from .schema import dupkey, file_signature_term
-from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder
+from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder, StoredText
 
 WRITER_MEMORY_MB = 1024
 """What one writer process may hold before it writes its segment (about 40 bytes a word)."""
@@ -170,16 +170,13 @@ class ArticleWriter(SegmentWriter):
             dupkey=dupkey(article.title, article.body, article.source),
             source=article.source, language=article.language,
             analysis=analysis_language(article.language))
-        # date, source and language are columns of the segment's arrays, not stored twice
-        stored = {"id": article.id, "file": source.path,
-                  "filesig": file_signature_term(source.path, source.signature),
-                  "title": article.title, "body": article.body, "indexed": int(time.time())}
-        if article.url:
-            stored["url"] = article.url
-        self.add_document(**stored)
+        self.add_document(id=article.id, file=source.path,
+                          filesig=file_signature_term(source.path, source.signature))
         self.id_hashes.append(id_hash(article.id))
         self.arrays.add({"title": article.title, "body": article.body},
-                        analysis_for(article.language), values)
+                        analysis_for(article.language), values,
+                        StoredText(article.id, article.title, article.body, article.url,
+                                   int(time.time())))
 
     def full(self) -> bool:
         """True once the segment holds WRITER_MEMORY_MB of text: time to write it."""

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -50,9 +51,9 @@ def write_stories(folder: Path, numbers, edition: int = 0) -> None:
 
 def indexed_state(index_dir: Path) -> dict[str, str]:
     """What the served index holds: article id -> title."""
-    index, _ = IndexStore(index_dir).open()
-    with index.searcher() as searcher:
-        return {fields["id"]: fields["title"] for fields in searcher.all_stored_fields()}
+    _, generation = IndexStore(index_dir).open()
+    live = np.flatnonzero(generation.live).tolist()
+    return {stored.id: stored.title for stored in map(generation.stored, live)}
 
 
 def expected_state(seeds: Path) -> dict[str, str]:

@@ -67,14 +67,19 @@ class _Shared:
 
 
 class _Context:
-    """One thread's view of a generation: its own Whoosh searcher and parser."""
+    """One thread's view of a generation: its parser and, when needed, a Whoosh searcher."""
 
     def __init__(self, shared: _Shared):
         self.shared = shared
         self.version = shared.version
         self.generation = shared.generation
-        self.searcher = shared.index.searcher()
-        self.evaluator = Evaluator(self.generation, self.searcher)
+        self.evaluator = Evaluator(self.generation, lambda: self.searcher)
+
+    @cached_property
+    def searcher(self):
+        """A Whoosh searcher of this thread's own, for looking articles up by id (Whoosh's
+        file readers are not thread-safe); searches never need one."""
+        return self.shared.index.searcher()
 
     @cached_property
     def parser(self):
@@ -98,11 +103,12 @@ class _Context:
         source, language = (values[int(codes[docnum])]
                             for codes, values in (generation.columns["source"],
                                                   generation.columns["language"]))
-        return StoredArticle.from_stored(self.searcher.stored_fields(docnum),
-                                         generation.day(docnum), source, language)
+        return StoredArticle.of(generation.stored(docnum), generation.day(docnum), source,
+                                language)
 
     def close(self) -> None:
-        self.searcher.close()
+        if "searcher" in self.__dict__:
+            self.searcher.close()
 
 
 class SearchIndex:

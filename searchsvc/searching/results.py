@@ -127,12 +127,9 @@ class StoredArticle:
     article was asked for with (see `SearchIndex.article`)."""
 
     @classmethod
-    def from_stored(cls, stored: dict, date: dt.date | None, source: str | None,
-                    language: str | None) -> "StoredArticle":
-        """The article from its stored fields and its columns (date, source, language)."""
-        indexed = stored.get("indexed")
-        if isinstance(indexed, int):
-            indexed = dt.datetime.fromtimestamp(indexed, dt.timezone.utc)
-        return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
-                   date=date, source=source, language=language or "und",
-                   url=stored.get("url"), indexed=indexed)
+    def of(cls, stored, date: dt.date | None, source: str | None,
+           language: str | None) -> "StoredArticle":
+        """The article from what it shows (searchsvc.segments.StoredText) and its columns."""
+        return cls(id=stored.id, title=stored.title, body=stored.body, date=date,
+                   source=source, language=language or "und", url=stored.url,
+                   indexed=dt.datetime.fromtimestamp(stored.indexed, dt.timezone.utc))
