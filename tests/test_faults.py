@@ -213,14 +213,22 @@ def truncate_toc(index_dir: Path) -> None:
         toc.write_bytes(toc.read_bytes()[:20])
 
 
+def segment_files(index_dir: Path) -> list[Path]:
+    """A segment's files: Whoosh's id terms and the arrays of its postings."""
+    generation = current_generation(index_dir)
+    found = [*generation.glob("MAIN_*.trm"), *generation.glob("MAIN_*.body.docs.npy")]
+    assert found
+    return found
+
+
 def garble_segments(index_dir: Path) -> None:
-    for segment in current_generation(index_dir).glob("*.seg"):
+    for segment in segment_files(index_dir):
         segment.write_bytes(bytes(random.Random(1).randrange(256)
                                   for _ in range(segment.stat().st_size)))
 
 
 def delete_segments(index_dir: Path) -> None:
-    for segment in current_generation(index_dir).glob("*.seg"):
+    for segment in segment_files(index_dir):
         segment.unlink()
 
 
