@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import corpus
 
 from searchsvc.articles.html import HtmlArticle, extract_html
 
 DATA = Path(__file__).parent / "data" / "html"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCHMARK_CORPUS = REPO_ROOT.parent / "shared" / "corpora" / "article-extraction"
 
 
 def extract_fixture(name: str) -> HtmlArticle:
@@ -189,13 +189,12 @@ def test_odd_html_does_not_crash(page):
 
 @pytest.mark.corpus
 def test_benchmark_corpus_f1():
-    if not (BENCHMARK_CORPUS / "ground-truth.json").is_file():
-        pytest.skip(f"article-extraction corpus not found at {BENCHMARK_CORPUS}")
+    folder = corpus("article-extraction")
     script = REPO_ROOT / "bench" / "extraction.py"
     spec = importlib.util.spec_from_file_location("bench_extraction", script)
     bench = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = bench  # dataclasses look their module up there
     spec.loader.exec_module(bench)
-    scores = bench.evaluate(bench.load_corpus(BENCHMARK_CORPUS), bench.extract_body)
+    scores = bench.evaluate(bench.load_article_extraction(folder), "searchsvc")
     assert scores.f1 >= 0.93, (
         f"F1 {scores.f1:.3f} (precision {scores.precision:.3f}, recall {scores.recall:.3f})")
