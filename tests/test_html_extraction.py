@@ -159,6 +159,38 @@ def test_json_ld_article_body_is_used_when_page_has_no_text():
     assert article.body == "First paragraph of the story.\n\nSecond paragraph of the story."
 
 
+@pytest.mark.parametrize("post_class", [
+    "post-118 post type-post status-publish hentry category-history author-rich-jones",
+    "entry entry-author-rich-jones",
+    "blog-item authored-by-rich-jones",
+])
+def test_post_whose_class_names_its_author_keeps_its_text(post_class):
+    page = (DATA / "blog_post_author_class.html").read_text(encoding="utf-8").replace(
+        "post-118 post type-post status-publish hentry category-history author-rich-jones",
+        post_class)
+    article = extract_html(page)
+    paragraphs = article.body.split("\n\n")
+    assert paragraphs[0].startswith("The lighthouse on the north spit was switched off")
+    assert paragraphs[-1].endswith("lit once a year on the night of the great storm.")
+    assert len(paragraphs) == 3  # no byline, tags or readers' comments
+    assert article.title == "Why the old lighthouse keeps its lamp"
+
+
+def test_page_without_body_tag_keeps_the_text_the_parser_put_in_head():
+    article = extract_fixture("no_body_tag.html")
+    assert article.title == "Ferry service to stay, council decides"
+    assert article.date == datetime.date(2008, 3, 14)
+    assert article.body.startswith("The town council voted on Thursday evening")
+    assert article.body.endswith("until the new ticket prices are agreed in the spring.")
+
+
+def test_printable_copy_of_an_article_is_its_text():
+    article = extract_fixture("printable_article.html")
+    assert article.body.startswith("More than six hundred volunteers turned out on Saturday")
+    assert article.body.endswith("will mean a lighter load next year.")
+    assert "Printed from" not in article.body and "bathtub has been there" not in article.body
+
+
 @pytest.mark.parametrize("page", [
     b"",
     "   \n",

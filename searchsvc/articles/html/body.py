@@ -11,7 +11,7 @@ from bs4 import Tag
 
 from .blocks import HEADING_TAGS, MIN_PARAGRAPH_CHARS, Block, Blocks, text_blocks
 from .elements import ancestors, attr, class_and_id
-from .furniture import FURNITURE, LAYOUT, furniture_filter, is_marked_article_body
+from .furniture import furniture_filter, is_furniture_hint, is_marked_article_body
 
 _CONTENT_HINT = re.compile(
     r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|prose",
@@ -95,7 +95,7 @@ def _initial_score(tag: Tag) -> float:
     """A container's starting score from its tag and its class/id hints."""
     score = _TAG_WEIGHTS.get(tag.name, 0)
     hints = f"{class_and_id(tag)} {attr(tag, 'itemprop')}"
-    if FURNITURE.search(hints) or LAYOUT.search(hints):
+    if is_furniture_hint(hints):
         score -= 25
     if _CONTENT_HINT.search(hints):
         score += 25
