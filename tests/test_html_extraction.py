@@ -191,6 +191,21 @@ def test_printable_copy_of_an_article_is_its_text():
     assert "Printed from" not in article.body and "bathtub has been there" not in article.body
 
 
+def test_anchor_left_open_around_the_page_is_not_a_link():
+    article = extract_fixture("open_anchor.html")
+    assert article.body.startswith("Spring show moves to the church hall\n\nThis year's spring")
+    assert article.body.endswith("going towards a new water tank for the lower plots.")
+    assert "Back to the top" not in article.body and "Contact" not in article.body
+
+
+def test_blog_page_keeps_every_post():
+    body = extract_fixture("blog_front_page.html").body
+    for post in ("The first skeins of pink-footed geese", "The spring tide on Sunday came right up",
+                 "The last of the samphire has gone woody"):
+        assert post in body
+    assert "Archives" not in body and "Comments (5)" not in body
+
+
 @pytest.mark.parametrize("page", [
     b"",
     "   \n",

@@ -68,7 +68,7 @@ def text_blocks(root: Tag, skip: Callable[[Tag], bool]) -> Blocks:
     owners: list[Tag] = [root]
     parts: list[str] = []
     link_chars = 0
-    # How many <a> and <pre> elements enclose the current node.
+    # How many links and <pre> elements enclose the current node.
     inside = {"a": 0, "pre": 0}
 
     def flush(owner: Tag) -> None:
@@ -90,7 +90,7 @@ def text_blocks(root: Tag, skip: Callable[[Tag], bool]) -> Blocks:
             if tag is not None and tag.name in BLOCK_TAGS:
                 flush(tag)
                 owners.pop()
-            if tag is not None and tag.name in inside:
+            if tag is not None and _counts_as(tag) in inside:
                 inside[tag.name] -= 1
         elif isinstance(node, Tag):
             if node.name == "br":
@@ -102,7 +102,7 @@ def text_blocks(root: Tag, skip: Callable[[Tag], bool]) -> Blocks:
                 flush(owners[-1])
                 nested.add(id(owners[-1]))
                 owners.append(node)
-            if node.name in inside:
+            if _counts_as(node) in inside:
                 inside[node.name] += 1
             iterators.append(iter(node.contents))
             closing.append(node)
@@ -112,6 +112,12 @@ def text_blocks(root: Tag, skip: Callable[[Tag], bool]) -> Blocks:
                 link_chars += len(node.strip())
     flush(root)
     return Blocks(blocks, nested, last_text)
+
+
+def _counts_as(tag: Tag) -> str:
+    """The tag's name, except for an <a> without href: an anchor ("top"), not a link; old
+    pages leave one open around all their text."""
+    return "anchor" if tag.name == "a" and "href" not in tag.attrs else tag.name
 
 
 def _normalise_space(text: str) -> str:

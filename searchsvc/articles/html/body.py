@@ -22,6 +22,9 @@ _TAG_WEIGHTS = {
     "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5,
 }
 _AD_LABEL = re.compile(r"(advertisement|advertising|sponsored|ad)$", re.IGNORECASE)
+# Containers named like the best one and scoring this share of its score are more posts of
+# the same page (a blog's front page), kept together.
+_TWIN_SHARE = 0.5
 SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", '"', "”", "»")
 
 
@@ -129,6 +132,15 @@ def _best_container(root: Tag, final: dict[int, float],
     best, best_score = elements[ranked[0]], final[ranked[0]]
     if best is root:
         return root, best_score
+    # Posts of one page: the article is the element holding them all.
+    best_class = attr(best, "class")
+    twins = [elements[key] for key in ranked[1:] if final[key] >= _TWIN_SHARE * best_score
+             and elements[key].name == best.name and attr(elements[key], "class") == best_class]
+    if best_class and twins:
+        shared = {id(a) for a in ancestors(best, root)}
+        for twin in twins:
+            shared &= {id(a) for a in ancestors(twin, root)}
+        return next(a for a in ancestors(best, root) if id(a) in shared), best_score
     # Several near-best candidates under one ancestor: the article is that ancestor.
     close = [elements[key] for key in ranked[1:5] if final[key] >= 0.75 * best_score]
     if len(close) >= 3:
