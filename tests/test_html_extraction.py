@@ -115,6 +115,8 @@ def test_other_date_sources(page, expected):
     ("Storm hits the coast - Daily Ledger", "Storm hits the coast"),
     ("Coastal Gazette | Storm hits the coast today", "Storm hits the coast today"),
     ("Spider-Man: a review of the new film", "Spider-Man: a review of the new film"),
+    ("Storm hits the coast_English_Coastal Gazette", "Storm hits the coast"),
+    ("海边灯塔重新点亮 _社会频道 _海岸日报", "海边灯塔重新点亮"),
 ])
 def test_site_name_is_stripped_from_titles(title, expected):
     page = (f"<html><head><title>{title}</title>"
@@ -204,6 +206,24 @@ def test_blog_page_keeps_every_post():
                  "The last of the samphire has gone woody"):
         assert post in body
     assert "Archives" not in body and "Comments (5)" not in body
+
+
+def test_headline_is_the_heading_over_the_article_not_the_section_name():
+    article = extract_fixture("section_heading.html")
+    assert article.title == "Why the harbour needs a new sea wall"
+    assert article.date == datetime.date(2008, 11, 4)
+    assert article.body.startswith("Every winter the old sea wall loses a few more stones")
+
+
+def test_headline_is_the_h1_nearest_the_article_agreeing_with_og_title():
+    page = """<html><head><meta property="og:title" content="Harbour lights return | Gazette">
+        <meta property="og:site_name" content="Gazette"></head><body>
+        <header><h1>Gazette</h1></header>
+        <aside><h1>Harbour lights: your photos</h1></aside>
+        <article><h1>Harbour lights return after ten years</h1>
+        <p>The lanterns along the old port were lit again on Saturday evening.</p></article>
+        </body></html>"""
+    assert extract_html(page).title == "Harbour lights return after ten years"
 
 
 @pytest.mark.parametrize("page", [

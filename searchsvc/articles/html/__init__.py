@@ -49,10 +49,10 @@ def extract_html(data: bytes | str) -> HtmlArticle:
         raise TypeError(f"expected bytes or str, not {type(data).__name__}")
     soup = parse_html(data)
     page = PageMetadata.scan(soup)
-    title = headline(page)
     # The whole page, not its <body>: given no <body> tag, the parser leaves all of a page
     # inside <head> after an element it does not know; and <body> may hold the article.
     found = article_text(soup)
+    title = headline(page, found.container)
     blocks = _without_headline(found.blocks, title)
     body = "\n\n".join(block.text for block in blocks)
     declared_body = _linked_data_body(page)

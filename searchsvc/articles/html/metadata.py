@@ -12,12 +12,14 @@ from bs4 import BeautifulSoup, Tag
 
 from .elements import attr, class_and_id
 
-_METADATA_TAGS = frozenset({"html", "meta", "link", "title", "h1", "time", "script", "body"})
+_METADATA_TAGS = frozenset({"html", "meta", "link", "title", "time", "script", "body"})
+_HEADING_TAGS = frozenset({"h1", "h2", "h3"})
 _ARTICLE_TYPES = re.compile(r"(Article|Posting|Report)$")
 # HTML comment or CDATA markers some pages wrap around their JSON-LD
 _JSON_WRAPPER = re.compile(r"^\s*(?:<!--|(?://\s*)?<!\[CDATA\[)|(?:-->|(?://\s*)?\]\]>)\s*$")
 _DATE_HINT = re.compile(r"date|publish|posted|timestamp", re.IGNORECASE)
-_MAX_DATED_ELEMENTS = 20
+_HEADLINE_HINT = re.compile(r"headline|title|heading", re.IGNORECASE)
+_MAX_HINTED_ELEMENTS = 20
 
 
 @dataclass
@@ -29,20 +31,34 @@ class PageMetadata:
     elements: dict[str, list[Tag]]
     # Elements whose class or id suggests they show a date ("publish-date")
     dated: list[Tag]
+    # <h1>-<h3> and elements whose class or id suggests a headline, in page order
+    headings: list[Tag]
 
     @classmethod
     def scan(cls, soup: BeautifulSoup) -> PageMetadata:
         elements: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
         dated: list[Tag] = []
+        headings: list[Tag] = []
+        hinted_headings = 0
         for node in soup.descendants:
             if not isinstance(node, Tag):
                 continue
             if node.name in _METADATA_TAGS:
                 elements[node.name].append(node)
-            elif len(dated) < _MAX_DATED_ELEMENTS and _DATE_HINT.search(class_and_id(node)):
+                continue
+            if node.name in _HEADING_TAGS:
+                headings.append(node)
+                continue
+            if not node.attrs:
+                continue
+            hints = class_and_id(node)
+            if len(dated) < _MAX_HINTED_ELEMENTS and _DATE_HINT.search(hints):
                 dated.append(node)
+            elif hinted_headings < _MAX_HINTED_ELEMENTS and _HEADLINE_HINT.search(hints):
+                headings.append(node)
+                hinted_headings += 1
         return cls(_meta_tags(elements["meta"]),
-                   _article_linked_data(elements["script"]), elements, dated)
+                   _article_linked_data(elements["script"]), elements, dated, headings)
 
     def first(self, name: str) -> Tag | None:
         found = self.elements[name]
