@@ -226,6 +226,26 @@ def test_headline_is_the_h1_nearest_the_article_agreeing_with_og_title():
     assert extract_html(page).title == "Harbour lights return after ten years"
 
 
+def test_date_shown_in_the_page_time_zone_beats_a_utc_timestamp():
+    assert extract_fixture("utc_timestamp.html").date == datetime.date(2020, 3, 12)
+    # Without a shown date, a timestamp written in local time tells the day as well.
+    page = ('<meta property="article:published_time" content="2020-03-13T03:30:00Z">'
+            '<meta name="sailthru.date" content="2020-03-12 22:30:00"><p>Text.</p>')
+    assert extract_html(page).date == datetime.date(2020, 3, 12)
+    # No zone puts a timestamp late in the UTC day on the day before: the UTC date stays.
+    page = page.replace("03:30:00Z", "18:30:00Z").replace("2020-03-12 22:30", "2020-03-12 13:30")
+    assert extract_html(page).date == datetime.date(2020, 3, 13)
+
+
+@pytest.mark.parametrize("page", [
+    (DATA / "date_in_text.html").read_bytes(),
+    '<link rel="canonical" href="https://courier.example/2020/03/12/harbour-dredging-starts">'
+    "<h1>Harbour dredging starts</h1><p>Dredging of the outer harbour began on Thursday.</p>",
+])
+def test_date_without_metadata_is_read_from_the_text_or_the_address(page):
+    assert extract_html(page).date == datetime.date(2020, 3, 12)
+
+
 @pytest.mark.parametrize("page", [
     b"",
     "   \n",

@@ -61,7 +61,7 @@ def extract_html(data: bytes | str) -> HtmlArticle:
         body = declared_body
     if not body:
         raise ValueError("no article text found in HTML page")
-    return HtmlArticle(title=title, body=body, date=publication_date(page), source=page.source,
+    return HtmlArticle(title=title, body=body, date=publication_date(page, found.container, data), source=page.source,
                        language=page.language, url=page.url)
 
 

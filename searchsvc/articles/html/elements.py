@@ -33,3 +33,15 @@ def ancestors(element: Tag, root: Tag) -> Iterator[Tag]:
         if element is root:
             return
         element = element.parent
+
+
+def by_nearness(tags: list[Tag], container: Tag | None) -> list[Tag]:
+    """Tags ordered by nearness to the container (those sharing its deepest ancestor first),
+    then in page order; in page order when there is no container."""
+    if container is None:
+        return list(tags)
+    depth = {id(a): d for d, a in enumerate(reversed(list(ancestors(container, None))))}
+
+    def nearness(tag: Tag) -> int:
+        return next((depth[id(a)] for a in ancestors(tag, None) if id(a) in depth), 0)
+    return sorted(tags, key=lambda tag: -nearness(tag))

@@ -8,7 +8,7 @@ import re
 
 from bs4 import Tag
 
-from .elements import ancestors, squash
+from .elements import ancestors, by_nearness, squash
 from .metadata import PageMetadata, text_value
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/]\s+|\s+::\s+|\s*_+\s*")
@@ -63,15 +63,8 @@ def _element_text(tag: Tag | None) -> str:
 
 
 def _nearest_first(headings: list[Tag], container: Tag | None) -> list[Tag]:
-    """<h1> elements before other headings; each ordered by nearness to the container (those
-    sharing its deepest ancestor first), then in page order."""
-    if container is None:
-        return sorted(headings, key=lambda tag: tag.name != "h1")
-    depth = {id(a): d for d, a in enumerate(reversed(list(ancestors(container, None))))}
-
-    def nearness(tag: Tag) -> int:
-        return next((depth[id(a)] for a in ancestors(tag, None) if id(a) in depth), 0)
-    return sorted(headings, key=lambda tag: (tag.name != "h1", -nearness(tag)))
+    """<h1> elements before other headings; each ordered by nearness to the container."""
+    return sorted(by_nearness(headings, container), key=lambda tag: tag.name != "h1")
 
 
 def _surroundings(container: Tag | None) -> Tag | None:

@@ -29,7 +29,8 @@ class PageMetadata:
     meta: dict[str, str]
     linked_data: dict
     elements: dict[str, list[Tag]]
-    # Elements whose class or id suggests they show a date ("publish-date")
+    # <time> elements and elements whose class or id suggests they show a date
+    # ("publish-date"), in page order
     dated: list[Tag]
     # <h1>-<h3> and elements whose class or id suggests a headline, in page order
     headings: list[Tag]
@@ -45,6 +46,8 @@ class PageMetadata:
                 continue
             if node.name in _METADATA_TAGS:
                 elements[node.name].append(node)
+                if node.name == "time" and len(dated) < _MAX_HINTED_ELEMENTS:
+                    dated.append(node)
                 continue
             if node.name in _HEADING_TAGS:
                 headings.append(node)
