@@ -2,11 +2,12 @@
 
 import datetime
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import corpus
+from conftest import corpus, run_cli
 
 from searchsvc.articles.html import HtmlArticle, extract_html
 
@@ -244,6 +245,22 @@ def test_date_shown_in_the_page_time_zone_beats_a_utc_timestamp():
 ])
 def test_date_without_metadata_is_read_from_the_text_or_the_address(page):
     assert extract_html(page).date == datetime.date(2020, 3, 12)
+
+
+def test_page_with_headline_and_date_but_no_text_is_indexed_found_and_flagged(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("headline_only.html", "news_article.html"):
+        shutil.copy(DATA / name, folder / name)
+    indexed = run_cli("index", folder, "--index", tmp_path / "index")
+    assert indexed.returncode == 0, indexed.stderr
+    assert "2 articles in the index" in indexed.stdout
+    assert ("flagged " + str(folder / "headline_only.html") +
+            ": no article text found; indexed by its headline and date") in indexed.stdout
+    found = run_cli("search", "otters", "--index", tmp_path / "index")
+    assert found.returncode == 0, found.stderr
+    assert "Video: otters return to the river Wey" in found.stdout
+    assert "2021-06-02" in found.stdout
 
 
 @pytest.mark.parametrize("page", [

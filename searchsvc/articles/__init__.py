@@ -23,7 +23,7 @@ FORMATS = {
 # Files that travel with collections but are not articles.
 DEFAULT_EXCLUDES = ("README*", "LICENSE*", "LICENCE*", "COPYING*", "CHANGELOG*", "SOURCE.md", ".*")
 
-__all__ = ["Article", "Problem", "SourceFile", "find_files", "read_file", "make_article"]
+__all__ = ["Article", "Flag", "Problem", "SourceFile", "find_files", "read_file", "make_article"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,12 @@ class Problem:
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Flag(Problem):
+    """Something to know about an article that was indexed all the same (a page indexed by
+    its headline alone)."""
 
 
 def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ()) -> list[SourceFile]:
@@ -70,7 +76,8 @@ def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ())
 
 
 def read_file(source: SourceFile) -> Iterator[Article | Problem]:
-    """The articles of one file, and a Problem for each part that cannot be read.
+    """The articles of one file, a Problem for each part that cannot be read, and a Flag
+    after each article indexed with a caveat.
 
     Raises ArticleError when the file as a whole cannot be read (the message is the reason).
     """
@@ -95,6 +102,8 @@ def read_file(source: SourceFile) -> Iterator[Article | Problem]:
             yield make_article(id=source.id, path=source.path, body=page.body, title=page.title,
                                date=page.date, source=page.source, language=page.language,
                                url=page.url)
+            if not page.body:
+                yield Flag(source.path, "no article text found; indexed by its headline and date")
             return
         text = decode_text(data)
         if not text.strip():

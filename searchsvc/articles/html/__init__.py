@@ -41,7 +41,9 @@ _DECLARED_BODY_RATIO = 3
 def extract_html(data: bytes | str) -> HtmlArticle:
     """Extract the article of an HTML page given as raw bytes or decoded text.
 
-    Raises ValueError when the page holds no article text.
+    A page with a headline and a date but no article text (a video, a gallery, a page its
+    scripts fill) gives an article with an empty body. Raises ValueError when the page holds
+    no article text and lacks either.
     """
     if isinstance(data, (bytes, bytearray)):
         data = decode_html(bytes(data))
@@ -59,9 +61,10 @@ def extract_html(data: bytes | str) -> HtmlArticle:
     # Pages rendered by scripts may hold the text only in their JSON-LD.
     if len(body) * _DECLARED_BODY_RATIO < len(declared_body):
         body = declared_body
-    if not body:
+    date = publication_date(page, found.container, data)
+    if not body and not (title and date):
         raise ValueError("no article text found in HTML page")
-    return HtmlArticle(title=title, body=body, date=publication_date(page, found.container, data), source=page.source,
+    return HtmlArticle(title=title, body=body, date=date, source=page.source,
                        language=page.language, url=page.url)
 
 
