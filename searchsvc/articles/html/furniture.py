@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bs4 import Tag
+from lxml.html import HtmlElement
 
 from .blocks import MIN_PARAGRAPH_CHARS, Block, is_junk, text_blocks
 from .elements import ancestors, attr, class_and_id
@@ -56,18 +56,18 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _WRAPPER_PROSE_SHARE = {"furniture": 0.8, "layout": 0.5}
 
 
-def furniture_filter(root: Tag) -> Callable[[Tag], bool]:
+def furniture_filter(root: HtmlElement) -> Callable[[HtmlElement], bool]:
     """A test for elements to skip: junk, furniture, and layout parts not wrapping the prose."""
     prose, paragraphs = _prose(text_blocks(root, is_junk).blocks, root)
-    total = prose.get(id(root), 0)
+    total = prose.get(root, 0)
 
-    def skip(tag: Tag) -> bool:
-        if is_junk(tag):
+    def skip(element: HtmlElement) -> bool:
+        if is_junk(element):
             return True
-        kind = _furniture_kind(tag)
+        kind = _furniture_kind(element)
         if kind == "article part":
-            return paragraphs.get(id(tag), 0) < _ARTICLE_PART_MIN_PARAGRAPHS
-        return kind is not None and prose.get(id(tag), 0) <= _WRAPPER_PROSE_SHARE[kind] * total
+            return paragraphs.get(element, 0) < _ARTICLE_PART_MIN_PARAGRAPHS
+        return kind is not None and prose.get(element, 0) <= _WRAPPER_PROSE_SHARE[kind] * total
     return skip
 
 
@@ -76,11 +76,12 @@ def is_furniture_hint(hints: str) -> bool:
     return bool(FURNITURE.search(hints) or LAYOUT.search(hints) or ARTICLE_PART.search(hints))
 
 
-def _prose(blocks: list[Block], root: Tag) -> tuple[dict[int, int], dict[int, int]]:
-    """Per element id: characters of paragraph-like text beneath it (links left out), and
-    how many paragraphs of prose it holds."""
-    prose: dict[int, int] = {}
-    paragraphs: dict[int, int] = {}
+def _prose(blocks: list[Block], root: HtmlElement) -> tuple[dict[HtmlElement, int],
+                                                            dict[HtmlElement, int]]:
+    """Per element: characters of paragraph-like text beneath it (links left out), and how
+    many paragraphs of prose it holds."""
+    prose: dict[HtmlElement, int] = {}
+    paragraphs: dict[HtmlElement, int] = {}
     for block in blocks:
         if len(block.text) < MIN_PARAGRAPH_CHARS:
             continue
@@ -88,28 +89,28 @@ def _prose(blocks: list[Block], root: Tag) -> tuple[dict[int, int], dict[int, in
         is_paragraph = (len(block.text) >= _PROSE_PARAGRAPH_CHARS
                         and block.link_density < _PROSE_LINK_DENSITY)
         for element in ancestors(block.owner, root):
-            prose[id(element)] = prose.get(id(element), 0) + chars
+            prose[element] = prose.get(element, 0) + chars
             if is_paragraph:
-                paragraphs[id(element)] = paragraphs.get(id(element), 0) + 1
+                paragraphs[element] = paragraphs.get(element, 0) + 1
     return prose, paragraphs
 
 
-def _furniture_kind(tag: Tag) -> str | None:
+def _furniture_kind(element: HtmlElement) -> str | None:
     """"furniture" for sharing, ads, comments and the like; "layout" for menus,
     sidebars, hidden parts and the like; "article part" for bylines, dates and the like;
     None for anything else."""
-    if tag.name in _LAYOUT_TAGS:
+    if element.tag in _LAYOUT_TAGS:
         return "layout"
-    attrs = tag.attrs
+    attrs = element.attrib
     if not attrs:
         return None
-    if ("hidden" in attrs or attr(tag, "aria-hidden").lower() == "true"
-            or attr(tag, "role").lower() in _LAYOUT_ROLES
-            or ("style" in attrs and _HIDDEN_STYLE.search(attr(tag, "style")))):
+    if ("hidden" in attrs or attr(element, "aria-hidden").lower() == "true"
+            or attr(element, "role").lower() in _LAYOUT_ROLES
+            or ("style" in attrs and _HIDDEN_STYLE.search(attr(element, "style")))):
         return "layout"
-    if tag.name in _ARTICLE_TAGS or is_marked_article_body(tag):
+    if element.tag in _ARTICLE_TAGS or is_marked_article_body(element):
         return None
-    hints = class_and_id(tag)
+    hints = class_and_id(element)
     if _EMBED.search(hints):
         return None
     if FURNITURE.search(hints):
@@ -119,6 +120,6 @@ def _furniture_kind(tag: Tag) -> str | None:
     return "article part" if ARTICLE_PART.search(hints) else None
 
 
-def is_marked_article_body(tag: Tag) -> bool:
+def is_marked_article_body(element: HtmlElement) -> bool:
     """Whether the publisher marked the element as the article text (schema.org)."""
-    return "articlebody" in attr(tag, "itemprop").lower()
+    return "articlebody" in attr(element, "itemprop").lower()
