@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from .blocks import is_junk, text_blocks
+from .blocks import Block, is_junk, text_blocks
 from .body import article_text
 from .dates import publication_date
 from .decoding import decode_html, parse_html
@@ -68,7 +68,7 @@ def extract_html(data: bytes | str) -> HtmlArticle:
                        language=page.language, url=page.url)
 
 
-def _without_headline(blocks: list, title: str) -> list:
+def _without_headline(blocks: list[Block], title: str) -> list[Block]:
     """Leave out the headline when the page repeats it at the top of the article."""
     squashed = squash(title)
     for index, block in enumerate(blocks[:3]):

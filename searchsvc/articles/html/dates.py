@@ -115,7 +115,7 @@ _DATE_PATTERNS = (
 )
 # The time after a date, and its zone: Z, an offset, or GMT/UTC.
 _TIME_AND_ZONE = re.compile(
-    r"^[T\s,]*(?:at\s+)?(\d{1,2}):\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]\.?m\.?)?\s*"
+    r"^[T\s,]*(?:at\s+)?(\d{1,2}):\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:([ap])\.?m\.?)?\s*"
     r"(Z|[+-]\d{2}:?\d{2}|GMT|UTC)?", re.IGNORECASE)
 
 
@@ -144,7 +144,10 @@ def _with_zone(date: datetime.date, rest: str) -> _Stamp:
     match = _TIME_AND_ZONE.match(rest)
     if not match:
         return _Stamp(date, "local")
-    hour, zone = int(match.group(1)), (match.group(2) or "").upper()
+    hour, half, zone = int(match.group(1)), (match.group(2) or "").lower(), \
+        (match.group(3) or "").upper()
+    if half:
+        hour = hour % 12 + (12 if half == "p" else 0)
     if not zone:
         return _Stamp(date, "floating", hour)
     if zone in {"Z", "GMT", "UTC"} or not zone.strip("+-0:"):

@@ -34,7 +34,7 @@ def headline(page: PageMetadata, container: HtmlElement | None) -> str:
                                   _clean(text_value(page.linked_data.get("headline"))),
                                   _clean(_element_text(page.first("title"))))
               if title]
-    stripped = [strip_site_name(title, page.source) for title in titles]
+    stripped = [_strip_site_name(title, page.source) for title in titles]
     headings = _nearest_first(page.headings, container)
     surroundings = _surroundings(container)
     for heading in headings:
@@ -95,7 +95,7 @@ def _parts(title: str) -> set[str]:
 
 
 def _words(text: str) -> set[str]:
-    return {word for word in _WORD.findall(text.casefold())}
+    return set(_WORD.findall(text.casefold()))
 
 
 def _word_count(text: str) -> int:
@@ -104,7 +104,7 @@ def _word_count(text: str) -> int:
     return unspaced + len(_WORD.findall(_UNSPACED_LETTER.sub(" ", text)))
 
 
-def strip_site_name(title: str, source: str | None) -> str:
+def _strip_site_name(title: str, source: str | None) -> str:
     """Drop a leading or trailing " | Site Name" part (and " | Section" parts) from a title."""
     parts = _TITLE_SEPARATOR.split(title)
     if len(parts) == 1:
@@ -118,5 +118,5 @@ def strip_site_name(title: str, source: str | None) -> str:
     names_site = bool(site) and squash(tail).startswith(site)
     looks_like_suffix = last_separator not in _AMBIGUOUS_SEPARATORS or _word_count(tail) <= 3
     if names_site or (looks_like_suffix and _word_count(head) >= 3):
-        return strip_site_name(head, source) if last_separator in _REPEATED_SEPARATORS else head
+        return _strip_site_name(head, source) if last_separator in _REPEATED_SEPARATORS else head
     return title
