@@ -11,7 +11,9 @@ Sets (read from ../shared/corpora, each skipped when absent):
 Body F1 is scrapinghub/article-extraction-benchmark's: word 4-gram shingles per page,
 precision and recall averaged over pages, F1 from the two means. Headline accuracy compares
 squashed text (case, spacing and punctuation ignored); date accuracy compares calendar days.
-Times are CPU milliseconds per page (this process), so a busy machine skews them less.
+Every engine reads the page text as searchsvc decodes it (declared charset, UTF-8, else
+Windows-1252), so encoding guesses do not decide the comparison. Times are CPU milliseconds
+per page (this process, decoding included), so a busy machine skews them less.
 
 Usage: python bench/extraction.py [--corpora DIR] [--sets NAME,...] [--engines NAME,...]
                                   [--worst N]
@@ -39,7 +41,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
-from searchsvc.articles.html import extract_html  # noqa: E402
+from searchsvc.articles.html import decode_html, extract_html  # noqa: E402
 
 DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
 # Upstream tokenises with \w+ and keeps case (its IGNORECASE flag changes nothing).
@@ -182,7 +184,8 @@ def trafilatura_engine(html: bytes) -> Extracted:
     """trafilatura's defaults for text and metadata, comments left out."""
     import trafilatura
 
-    document = trafilatura.bare_extraction(html, include_comments=False, with_metadata=True)
+    document = trafilatura.bare_extraction(decode_html(html), include_comments=False,
+                                           with_metadata=True)
     if document is None:
         return Extracted("", "", None)
     return Extracted(document.text or "", document.title or "", _iso_date(document.date))
@@ -196,7 +199,7 @@ def readability_engine(html: bytes) -> Extracted:
     # It logs a traceback for every page it cannot parse; the empty result says enough.
     logging.getLogger("readability.readability").setLevel(logging.CRITICAL)
 
-    document = Document(html)
+    document = Document(decode_html(html))
     try:
         summary = document.summary(html_partial=True)
         title = document.short_title()
@@ -284,11 +287,12 @@ def evaluate(pages: list[Page], engine: str) -> Scores:
     if per_page:
         # As upstream: a page enters the precision mean only if something was predicted,
         # and the recall mean only if something was expected.
-        scores.precision = statistics.mean(
-            precision_score(*m) for m in per_page.values() if m[0] + m[1] > 0)
-        scores.recall = statistics.mean(
-            recall_score(*m) for m in per_page.values() if m[0] + m[2] > 0)
-        scores.f1 = 2 * scores.precision * scores.recall / (scores.precision + scores.recall)
+        predicted = [precision_score(*m) for m in per_page.values() if m[0] + m[1] > 0]
+        expected = [recall_score(*m) for m in per_page.values() if m[0] + m[2] > 0]
+        scores.precision = statistics.mean(predicted) if predicted else 0.0
+        scores.recall = statistics.mean(expected) if expected else 0.0
+        total = scores.precision + scores.recall
+        scores.f1 = 2 * scores.precision * scores.recall / total if total else 0.0
     titled = [page for page in pages if page.title]
     if titled:
         misses = [(page.key, page.title, found[page.key].title) for page in titled
