@@ -69,6 +69,7 @@ def describe_report(report: IndexReport) -> str:
         f"{len(report.skipped):,} skipped",
     ]
     lines += [f"  skipped {problem.path}: {problem.reason}" for problem in report.skipped]
+    lines += [f"  flagged {flag.path}: {flag.reason}" for flag in report.flagged]
     return "\n".join(lines)
 
 

@@ -30,7 +30,7 @@ FORMATS = {
 # Files that travel with collections but are not articles.
 DEFAULT_EXCLUDES = ("README*", "LICENSE*", "LICENCE*", "COPYING*", "CHANGELOG*", "SOURCE.md", ".*")
 
-__all__ = ["Article", "FilePart", "Problem", "SourceFile", "find_files", "make_article",
+__all__ = ["Article", "FilePart", "Flag", "Problem", "SourceFile", "find_files", "make_article",
            "read_file", "split_file"]
 
 
@@ -49,6 +49,12 @@ class Problem:
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class Flag(Problem):
+    """Something to know about an article that was indexed all the same (a page indexed by
+    its headline alone)."""
 
 
 def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ()) -> list[SourceFile]:
@@ -79,8 +85,8 @@ def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ())
 
 def read_file(source: SourceFile, *, part: FilePart | None = None,
               progress: Progress | None = None) -> Iterator[Article | Problem]:
-    """The articles of one file (or of one part of it, from `split_file`), and a Problem for
-    each record that cannot be read. `progress`, when given, is called with the number of
+    """The articles of one file (or of one part of it, from `split_file`), a Problem for each
+    record that cannot be read, and a Flag after each article indexed with a caveat. `progress`, when given, is called with the number of
     bytes read since its last call, as reading goes; by the time the iterator ends (or raises
     ArticleError) the calls add up to the size of the file or part.
 
@@ -153,7 +159,10 @@ def _records(source: SourceFile, kind: str, part: FilePart, progress: Progress |
     if kind != "jsonl" and not whole:
         raise ValueError(f"{source.path}: only JSON Lines files are read in parts")
     if kind in ("html", "text"):
-        yield _read_whole(source, kind, part.end)
+        article = _read_whole(source, kind, part.end)
+        yield article
+        if kind == "html" and not article.body:
+            yield Flag(source.path, "no article text found; indexed by its headline and date")
         return
     pieces = text_pieces(source.path, part, progress)
     if kind == "jsonl":
