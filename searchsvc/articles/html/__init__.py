@@ -49,11 +49,11 @@ def extract_html(data: bytes | str) -> HtmlArticle:
         data = decode_html(bytes(data))
     elif not isinstance(data, str):
         raise TypeError(f"expected bytes or str, not {type(data).__name__}")
-    root = parse_html(data)
-    page = PageMetadata.scan(root)
+    soup = parse_html(data)
+    page = PageMetadata.scan(soup)
     # The whole page, not its <body>: given no <body> tag, the parser leaves all of a page
     # inside <head> after an element it does not know; and <body> may hold the article.
-    found = article_text(root)
+    found = article_text(soup)
     title = headline(page, found.container)
     blocks = _without_headline(found.blocks, title)
     body = "\n\n".join(block.text for block in blocks)
@@ -61,7 +61,7 @@ def extract_html(data: bytes | str) -> HtmlArticle:
     # Pages rendered by scripts may hold the text only in their JSON-LD.
     if len(body) * _DECLARED_BODY_RATIO < len(declared_body):
         body = declared_body
-    date = publication_date(page, root, found.container)
+    date = publication_date(page, found.container, data)
     if not body and not (title and date):
         raise ValueError("no article text found in HTML page")
     return HtmlArticle(title=title, body=body, date=date, source=page.source,
@@ -72,7 +72,7 @@ def _without_headline(blocks: list[Block], title: str) -> list[Block]:
     """Leave out the headline when the page repeats it at the top of the article."""
     squashed = squash(title)
     for index, block in enumerate(blocks[:3]):
-        if block.owner.tag == "h1" or (squashed and squash(block.text) == squashed):
+        if block.owner.name == "h1" or (squashed and squash(block.text) == squashed):
             return blocks[:index] + blocks[index + 1:]
     return blocks
 

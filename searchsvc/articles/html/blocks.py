@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lxml.etree import iterwalk
-from lxml.html import HtmlElement
+from bs4 import NavigableString, Tag
+from bs4.element import PreformattedString
 
 BLOCK_TAGS = frozenset("""
     address article aside blockquote body center dd details dialog dir div dl dt
@@ -34,7 +34,7 @@ class Block:
 
     text: str
     link_chars: int
-    owner: HtmlElement
+    owner: Tag
 
     @property
     def link_density(self) -> float:
@@ -46,84 +46,78 @@ class Blocks:
     """The text blocks under an element, in document order."""
 
     blocks: list[Block]
-    # block elements that contain other block elements
-    nested: set[HtmlElement]
-    # each owner element's last block's text
-    last_text: dict[HtmlElement, str]
+    # ids of block elements that contain other block elements
+    nested: set[int]
+    # id of each owner element to the text of its last block
+    last_text: dict[int, str]
 
-    def leaf_text(self, element: HtmlElement) -> str:
+    def leaf_text(self, tag: Tag) -> str:
         """The text of an element holding no other block element ('' otherwise)."""
-        return "" if element in self.nested else self.last_text.get(element, "")
+        return "" if id(tag) in self.nested else self.last_text.get(id(tag), "")
 
 
-def is_junk(element: HtmlElement) -> bool:
-    return element.tag in _JUNK_TAGS
+def is_junk(tag: Tag) -> bool:
+    return tag.name in _JUNK_TAGS
 
 
-def text_blocks(root: HtmlElement, skip: Callable[[HtmlElement], bool]) -> Blocks:
+def text_blocks(root: Tag, skip: Callable[[Tag], bool]) -> Blocks:
     """Split the text under root into paragraph blocks, leaving out skipped elements."""
     blocks: list[Block] = []
-    nested: set[HtmlElement] = set()
-    last_text: dict[HtmlElement, str] = {}
-    owners: list[HtmlElement] = [root]
+    nested: set[int] = set()
+    last_text: dict[int, str] = {}
+    owners: list[Tag] = [root]
     parts: list[str] = []
     link_chars = 0
-    # How many links and <pre> elements enclose the current text.
+    # How many links and <pre> elements enclose the current node.
     inside = {"a": 0, "pre": 0}
 
-    def flush(owner: HtmlElement) -> None:
+    def flush(owner: Tag) -> None:
         nonlocal parts, link_chars
         text = _normalise_space("".join(parts))
         if text:
             blocks.append(Block(text, min(link_chars, len(text)), owner))
-            last_text[owner] = text
+            last_text[id(owner)] = text
         parts, link_chars = [], 0
 
-    def add(text: str | None) -> None:
-        nonlocal link_chars
-        if text:
-            parts.append(text.replace("\n", _LINE_BREAK) if inside["pre"] else text)
-            if inside["a"]:
-                link_chars += len(text.strip())
-
-    # lxml walks the tree in C; an element's tail is the text after it, in its parent.
-    walker = iterwalk(root, events=("start", "end"))
-    passed_over = None
-    for event, element in walker:
-        if event == "start":
-            if element is root:
-                add(element.text)
-            elif element.tag == "br" or skip(element):
-                if element.tag == "br":
-                    parts.append(_LINE_BREAK)
-                walker.skip_subtree()
-                passed_over = element
-            else:
-                if element.tag in BLOCK_TAGS:
-                    flush(owners[-1])
-                    nested.add(owners[-1])
-                    owners.append(element)
-                if _counts_as(element) in inside:
-                    inside[element.tag] += 1
-                add(element.text)
-            continue
-        if element is root:
-            break
-        if element is not passed_over:
-            if element.tag in BLOCK_TAGS:
-                flush(element)
+    # An explicit stack instead of recursion: broken pages can nest very deep.
+    iterators = [iter(root.contents)]
+    closing: list[Tag | None] = [None]
+    while iterators:
+        node = next(iterators[-1], None)
+        if node is None:
+            iterators.pop()
+            tag = closing.pop()
+            if tag is not None and tag.name in BLOCK_TAGS:
+                flush(tag)
                 owners.pop()
-            if _counts_as(element) in inside:
-                inside[element.tag] -= 1
-        add(element.tail)
+            if tag is not None and _counts_as(tag) in inside:
+                inside[tag.name] -= 1
+        elif isinstance(node, Tag):
+            if node.name == "br":
+                parts.append(_LINE_BREAK)
+                continue
+            if skip(node):
+                continue
+            if node.name in BLOCK_TAGS:
+                flush(owners[-1])
+                nested.add(id(owners[-1]))
+                owners.append(node)
+            if _counts_as(node) in inside:
+                inside[node.name] += 1
+            iterators.append(iter(node.contents))
+            closing.append(node)
+        elif isinstance(node, NavigableString) and not isinstance(node, PreformattedString):
+            parts.append(node.replace("\n", _LINE_BREAK) if inside["pre"] else node)
+            if inside["a"]:
+                link_chars += len(node.strip())
     flush(root)
     return Blocks(blocks, nested, last_text)
 
 
-def _counts_as(element: HtmlElement) -> str:
+def _counts_as(tag: Tag) -> str:
     """The tag's name, except for an <a> without href: an anchor ("top"), not a link; old
     pages leave one open around all their text."""
-    return "anchor" if element.tag == "a" and "href" not in element.attrib else element.tag
+    return "anchor" if tag.name == "a" and "href" not in tag.attrs else tag.name
 
 
 def _normalise_space(text: str) -> str:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
 import htmldate
-from lxml.html import HtmlElement
+import lxml.html
+from bs4 import Tag
+from lxml.etree import ParserError
 
-from .elements import attr, by_nearness, text_of
+from .elements import attr, by_nearness
 from .metadata import PageMetadata, text_value
 
 # Meta names of publication dates, read after JSON-LD and article:published_time.
@@ -26,6 +28,8 @@ _OTHER_DATE_META_KEYS = (
     "citation_date", "prism.publicationdate", "datecreated",
 )
 _SHOWN_TEXT_CHARS = 200
+# lxml refuses them in text.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,13 @@ class _Stamp:
         return False
 
 
-def publication_date(page: PageMetadata, root: HtmlElement,
-                     container: HtmlElement | None) -> datetime.date | None:
-    """The publication date of the page under `root`, whose article is in `container`
-    (None: anywhere); dates shown nearest the article count first."""
+def publication_date(page: PageMetadata, container: Tag | None,
+                     text: str) -> datetime.date | None:
+    """The publication date of the page whose decoded markup is `text`, and whose article is
+    in `container` (None: anywhere); dates shown nearest the article count first."""
     declared = [stamp for stamp in map(_parse_stamp, _declared_values(page)) if stamp]
-    shown = next(filter(None, (_parse_stamp(text_of(element)[:_SHOWN_TEXT_CHARS])
-                               for element in by_nearness(page.dated, container))), None)
+    shown = next(filter(None, (_parse_stamp(tag.get_text(" ", strip=True)[:_SHOWN_TEXT_CHARS])
+                               for tag in by_nearness(page.dated, container))), None)
     if declared:
         # The page's own date: the one shown nearest the article, else the first timestamp
         # not written in UTC ("2019-11-18 20:58", "...T20:58-08:00").
@@ -66,7 +70,7 @@ def publication_date(page: PageMetadata, root: HtmlElement,
         return declared[0].date
     if shown is not None:
         return shown.date
-    return _found_by_htmldate(root)
+    return _found_by_htmldate(text)
 
 
 def _declared_values(page: PageMetadata) -> list[str]:
@@ -80,24 +84,29 @@ def _declared_values(page: PageMetadata) -> list[str]:
     return [value for value in values if value]
 
 
-def _time_element_values(times: list[HtmlElement]) -> list[str]:
+def _time_element_values(times: list[Tag]) -> list[str]:
     """datetime values of <time> elements, those marked as the publication time first."""
     marked, others = [], []
     for time in times:
         value = attr(time, "datetime")
         hint = f"{attr(time, 'itemprop')} {attr(time, 'class')}".lower()
-        is_marked = "pubdate" in time.attrib or re.search("publish|pubdate|created", hint)
+        is_marked = "pubdate" in time.attrs or re.search("publish|pubdate|created", hint)
         (marked if is_marked else others).append(value)
     return marked + others
 
 
-def _found_by_htmldate(root: HtmlElement) -> datetime.date | None:
+def _found_by_htmldate(text: str) -> datetime.date | None:
     """htmldate's reading of the page (URL, markup and text patterns), original date first.
     A January 1st is left out: htmldate gives it for a year alone ("© 2006")."""
+    markup = _CONTROL_CHARACTERS.sub(" ", text).encode("utf-8", "replace")
     try:
-        found = htmldate.find_date(root, original_date=True, extensive_search=True)
+        tree = lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(encoding="utf-8"))
+        found = htmldate.find_date(tree, original_date=True, extensive_search=True)
+    except (ParserError, ValueError):
+        return None
+    try:
         date = datetime.date.fromisoformat(found) if found else None
-    except ValueError:  # text lxml refuses to set while htmldate cleans its copy of the page
+    except ValueError:
         return None
     return None if date is None or (date.month, date.day) == (1, 1) else date
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-import lxml.html
-from lxml.etree import ParserError
+from bs4 import BeautifulSoup
 
 from ..encoding import decode_text
 
@@ -17,10 +16,7 @@ _DECLARED_CHARSET = re.compile(
 _CHARSET_SCAN_BYTES = 64 * 1024
 # Browsers read these labels as Windows-1252 (WHATWG Encoding Standard).
 _WINDOWS_1252_ALIASES = {"ascii", "latin-1", "iso8859-1", "cp1252"}
-# Characters lxml refuses in text: lone surrogates, and control characters (NUL ends a page
-# for the parser, so it goes).
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def decode_html(data: bytes) -> str:
@@ -46,12 +42,6 @@ def _declared_encoding(data: bytes) -> str | None:
     return name
 
 
-def parse_html(text: str) -> lxml.html.HtmlElement:
-    """The page's <html> element, parsed by libxml2 as browsers would; comments and
-    processing instructions are left out (their neighbouring text is kept)."""
-    text = _CONTROL.sub(" ", _SURROGATE.sub("\ufffd", text.replace("\x00", "")))
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
-    try:
-        return lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
-    except ParserError:  # nothing but whitespace
-        return lxml.html.document_fromstring(b"<html></html>", parser=parser)
+def parse_html(text: str) -> BeautifulSoup:
+    """Parse with lxml, which stops at NUL characters and rejects lone surrogates."""
+    return BeautifulSoup(_SURROGATE.sub("\ufffd", text.replace("\x00", "")), "lxml")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from lxml.html import HtmlElement
+from bs4 import Tag
 
 from .blocks import MIN_PARAGRAPH_CHARS, Block, is_junk, text_blocks
 from .elements import ancestors, attr, class_and_id
@@ -56,18 +56,18 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGN
 _WRAPPER_PROSE_SHARE = {"furniture": 0.8, "layout": 0.5}
 
 
-def furniture_filter(root: HtmlElement) -> Callable[[HtmlElement], bool]:
+def furniture_filter(root: Tag) -> Callable[[Tag], bool]:
     """A test for elements to skip: junk, furniture, and layout parts not wrapping the prose."""
     prose, paragraphs = _prose(text_blocks(root, is_junk).blocks, root)
-    total = prose.get(root, 0)
+    total = prose.get(id(root), 0)
 
-    def skip(element: HtmlElement) -> bool:
-        if is_junk(element):
+    def skip(tag: Tag) -> bool:
+        if is_junk(tag):
             return True
-        kind = _furniture_kind(element)
+        kind = _furniture_kind(tag)
         if kind == "article part":
-            return paragraphs.get(element, 0) < _ARTICLE_PART_MIN_PARAGRAPHS
-        return kind is not None and prose.get(element, 0) <= _WRAPPER_PROSE_SHARE[kind] * total
+            return paragraphs.get(id(tag), 0) < _ARTICLE_PART_MIN_PARAGRAPHS
+        return kind is not None and prose.get(id(tag), 0) <= _WRAPPER_PROSE_SHARE[kind] * total
     return skip
 
 
@@ -76,12 +76,11 @@ def is_furniture_hint(hints: str) -> bool:
     return bool(FURNITURE.search(hints) or LAYOUT.search(hints) or ARTICLE_PART.search(hints))
 
 
-def _prose(blocks: list[Block], root: HtmlElement) -> tuple[dict[HtmlElement, int],
-                                                            dict[HtmlElement, int]]:
-    """Per element: characters of paragraph-like text beneath it (links left out), and how
-    many paragraphs of prose it holds."""
-    prose: dict[HtmlElement, int] = {}
-    paragraphs: dict[HtmlElement, int] = {}
+def _prose(blocks: list[Block], root: Tag) -> tuple[dict[int, int], dict[int, int]]:
+    """Per element id: characters of paragraph-like text beneath it (links left out), and
+    how many paragraphs of prose it holds."""
+    prose: dict[int, int] = {}
+    paragraphs: dict[int, int] = {}
     for block in blocks:
         if len(block.text) < MIN_PARAGRAPH_CHARS:
             continue
@@ -89,28 +88,28 @@ def _prose(blocks: list[Block], root: HtmlElement) -> tuple[dict[HtmlElement, in
         is_paragraph = (len(block.text) >= _PROSE_PARAGRAPH_CHARS
                         and block.link_density < _PROSE_LINK_DENSITY)
         for element in ancestors(block.owner, root):
-            prose[element] = prose.get(element, 0) + chars
+            prose[id(element)] = prose.get(id(element), 0) + chars
             if is_paragraph:
-                paragraphs[element] = paragraphs.get(element, 0) + 1
+                paragraphs[id(element)] = paragraphs.get(id(element), 0) + 1
     return prose, paragraphs
 
 
-def _furniture_kind(element: HtmlElement) -> str | None:
+def _furniture_kind(tag: Tag) -> str | None:
     """"furniture" for sharing, ads, comments and the like; "layout" for menus,
     sidebars, hidden parts and the like; "article part" for bylines, dates and the like;
     None for anything else."""
-    if element.tag in _LAYOUT_TAGS:
+    if tag.name in _LAYOUT_TAGS:
         return "layout"
-    attrs = element.attrib
+    attrs = tag.attrs
     if not attrs:
         return None
-    if ("hidden" in attrs or attr(element, "aria-hidden").lower() == "true"
-            or attr(element, "role").lower() in _LAYOUT_ROLES
-            or ("style" in attrs and _HIDDEN_STYLE.search(attr(element, "style")))):
+    if ("hidden" in attrs or attr(tag, "aria-hidden").lower() == "true"
+            or attr(tag, "role").lower() in _LAYOUT_ROLES
+            or ("style" in attrs and _HIDDEN_STYLE.search(attr(tag, "style")))):
         return "layout"
-    if element.tag in _ARTICLE_TAGS or is_marked_article_body(element):
+    if tag.name in _ARTICLE_TAGS or is_marked_article_body(tag):
         return None
-    hints = class_and_id(element)
+    hints = class_and_id(tag)
     if _EMBED.search(hints):
         return None
     if FURNITURE.search(hints):
@@ -120,6 +119,6 @@ def _furniture_kind(element: HtmlElement) -> str | None:
     return "article part" if ARTICLE_PART.search(hints) else None
 
 
-def is_marked_article_body(element: HtmlElement) -> bool:
+def is_marked_article_body(tag: Tag) -> bool:
     """Whether the publisher marked the element as the article text (schema.org)."""
-    return "articlebody" in attr(element, "itemprop").lower()
+    return "articlebody" in attr(tag, "itemprop").lower()

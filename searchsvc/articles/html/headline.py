@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 
-from lxml.html import HtmlElement
+from bs4 import Tag
 
-from .elements import ancestors, by_nearness, squash, text_of
+from .elements import ancestors, by_nearness, squash
 from .metadata import PageMetadata, text_value
 
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/]\s+|\s+::\s+|\s*_+\s*")
@@ -27,7 +27,7 @@ _AGREEING_SHARE = 0.5
 _AGREEING_WORDS = 0.6
 
 
-def headline(page: PageMetadata, container: HtmlElement | None) -> str:
+def headline(page: PageMetadata, container: Tag | None) -> str:
     """The headline of the article held by container (None: the whole page)."""
     titles = [title for title in (_clean(page.meta.get("og:title")),
                                   _clean(page.meta.get("twitter:title")),
@@ -50,7 +50,7 @@ def headline(page: PageMetadata, container: HtmlElement | None) -> str:
                 return short if short != title and squash(title) in squash(text) else text
     if stripped:
         return stripped[0]
-    h1s = (_clean(_element_text(heading)) for heading in headings if heading.tag == "h1")
+    h1s = (_clean(_element_text(heading)) for heading in headings if heading.name == "h1")
     return next((text for text in h1s if text), "")
 
 
@@ -58,18 +58,18 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _element_text(element: HtmlElement | None) -> str:
-    return text_of(element) if element is not None else ""
+def _element_text(tag: Tag | None) -> str:
+    return tag.get_text(" ") if tag is not None else ""
 
 
-def _nearest_first(headings: list[HtmlElement], container: HtmlElement | None) -> list[HtmlElement]:
+def _nearest_first(headings: list[Tag], container: Tag | None) -> list[Tag]:
     """<h1> elements before other headings; each ordered by nearness to the container."""
-    return sorted(by_nearness(headings, container), key=lambda element: element.tag != "h1")
+    return sorted(by_nearness(headings, container), key=lambda tag: tag.name != "h1")
 
 
-def _surroundings(container: HtmlElement | None) -> HtmlElement | None:
+def _surroundings(container: Tag | None) -> Tag | None:
     """The element around the article container where its headline is, if not inside it."""
-    return container.getparent() if container is not None else None
+    return container.parent if container is not None else None
 
 
 def _agrees(heading: str, title: str, short_title: str) -> bool:

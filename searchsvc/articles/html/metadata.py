@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from lxml.html import HtmlElement
+from bs4 import BeautifulSoup, Tag
 
 from .elements import attr, class_and_id
 
@@ -28,29 +28,31 @@ class PageMetadata:
 
     meta: dict[str, str]
     linked_data: dict
-    elements: dict[str, list[HtmlElement]]
+    elements: dict[str, list[Tag]]
     # <time> elements and elements whose class or id suggests they show a date
     # ("publish-date"), in page order
-    dated: list[HtmlElement]
+    dated: list[Tag]
     # <h1>-<h3> and elements whose class or id suggests a headline, in page order
-    headings: list[HtmlElement]
+    headings: list[Tag]
 
     @classmethod
-    def scan(cls, root: HtmlElement) -> PageMetadata:
-        elements: dict[str, list[HtmlElement]] = {name: [] for name in _METADATA_TAGS}
-        dated: list[HtmlElement] = []
-        headings: list[HtmlElement] = []
+    def scan(cls, soup: BeautifulSoup) -> PageMetadata:
+        elements: dict[str, list[Tag]] = {name: [] for name in _METADATA_TAGS}
+        dated: list[Tag] = []
+        headings: list[Tag] = []
         hinted_headings = 0
-        for node in root.iter():
-            if node.tag in _METADATA_TAGS:
-                elements[node.tag].append(node)
-                if node.tag == "time" and len(dated) < _MAX_HINTED_ELEMENTS:
+        for node in soup.descendants:
+            if not isinstance(node, Tag):
+                continue
+            if node.name in _METADATA_TAGS:
+                elements[node.name].append(node)
+                if node.name == "time" and len(dated) < _MAX_HINTED_ELEMENTS:
                     dated.append(node)
                 continue
-            if node.tag in _HEADING_TAGS:
+            if node.name in _HEADING_TAGS:
                 headings.append(node)
                 continue
-            if not node.attrib:
+            if not node.attrs:
                 continue
             hints = class_and_id(node)
             if len(dated) < _MAX_HINTED_ELEMENTS and _DATE_HINT.search(hints):
@@ -61,7 +63,7 @@ class PageMetadata:
         return cls(_meta_tags(elements["meta"]),
                    _article_linked_data(elements["script"]), elements, dated, headings)
 
-    def first(self, name: str) -> HtmlElement | None:
+    def first(self, name: str) -> Tag | None:
         found = self.elements[name]
         return found[0] if found else None
 
@@ -78,14 +80,14 @@ class PageMetadata:
         """The page language as a two-letter code."""
         html, body = self.first("html"), self.first("body")
         values = (
-            attr(html, "lang") if html is not None else "",
-            attr(html, "xml:lang") if html is not None else "",
+            attr(html, "lang") if html else "",
+            attr(html, "xml:lang") if html else "",
             self.meta.get("og:locale"),
             self.meta.get("content-language"),
             self.meta.get("language"),
             self.meta.get("dc.language"),
             text_value(self.linked_data.get("inLanguage")),
-            attr(body, "lang") if body is not None else "",
+            attr(body, "lang") if body else "",
         )
         for value in values:
             match = _LANGUAGE_CODE.match(value or "")
@@ -106,7 +108,7 @@ class PageMetadata:
 _LANGUAGE_CODE = re.compile(r"\s*([a-z]{2})(?:$|[-_\s,;])", re.IGNORECASE)
 
 
-def _meta_tags(tags: list[HtmlElement]) -> dict[str, str]:
+def _meta_tags(tags: list[Tag]) -> dict[str, str]:
     """Map lower-cased meta property/name/itemprop/http-equiv to the first content."""
     meta: dict[str, str] = {}
     for tag in tags:
@@ -120,11 +122,11 @@ def _meta_tags(tags: list[HtmlElement]) -> dict[str, str]:
     return meta
 
 
-def _article_linked_data(scripts: list[HtmlElement]) -> dict:
+def _article_linked_data(scripts: list[Tag]) -> dict:
     """The JSON-LD object describing the article ({} when there is none)."""
     objects = [obj for script in scripts
                if "ld+json" in attr(script, "type").lower()
-               for obj in _linked_data_objects(script.text or "")]
+               for obj in _linked_data_objects(script.string or "")]
     for obj in objects:
         types = obj.get("@type")
         types = types if isinstance(types, list) else [types]
