@@ -6,7 +6,7 @@ A snippet is about two lines, as news readers know them (up to SNIPPET_CHARS cha
 SNIPPET_MIN_CHARS or more where the article has them): the passage holding the most distinct
 query words comes first; it starts where a sentence starts when one is near, else where a
 clause does, and "…" stands where text is cut. When another passage holds query words the
-first lacks, the first is cut short after its last match and the other follows it.
+first lacks, the first is cut short and the other follows it.
 """
 
 from __future__ import annotations
@@ -95,17 +95,17 @@ class _Layout:
         return (space + 1 if space >= 0 else position), True
 
     def passage(self, start: int, budget: int, cut_before: bool = False,
-                limit: int | None = None) -> _Passage:
+                limit: int | None = None, through: int = 0) -> _Passage:
         """The passage from `start` as long as `budget` allows (and ending by `limit`): to a
-        sentence end past SNIPPET_MIN_CHARS (or two thirds of the budget), else to a word
-        end, cut."""
+        sentence end past SNIPPET_MIN_CHARS (or two thirds of the budget) and past
+        `through`, else to a word end, cut."""
         limit = len(self.text) if limit is None else limit
         room = budget - cut_before
         if limit - start <= room:
             end = start + len(self.text[start:limit].rstrip())
             return _Passage(start, end, cut_before,
                             end < len(self.text) and end not in self._end_set)
-        least = start + min(SNIPPET_MIN_CHARS, room * 2 // 3)
+        least = max(start + min(SNIPPET_MIN_CHARS, room * 2 // 3), through)
         ends = self.ends[bisect.bisect_left(self.ends, least):
                          bisect.bisect_right(self.ends, start + room)]
         if ends:
@@ -152,7 +152,7 @@ def snippet(text: str, analysis: Analysis, terms: frozenset[str]) -> str:
     candidates = []
     for token in matches[:MAX_CANDIDATES]:
         start, cut = layout.start_before(token.startchar)
-        candidates.append(layout.passage(start, SNIPPET_CHARS, cut))
+        candidates.append(layout.passage(start, SNIPPET_CHARS, cut, through=token.endchar))
     best = max(candidates, key=lambda passage: _score(passage, matches))
     missing = {token.text for token in matches} - {token.text for token in _inside(matches, best)}
     passages = (_with_second(layout, matches, best, missing) if missing else None) or \
@@ -166,6 +166,15 @@ def marked(text: str, analysis: Analysis, terms: frozenset[str]) -> str:
     if not marks:
         return html.escape(text)
     return MarkFormatter().format_fragment(highlight.Fragment(text, marks, 0, len(text)))
+
+
+def _cut_short(layout: _Layout, passage: _Passage, last: int) -> _Passage:
+    """`passage` ended soon after `last` (its last match's end): at a sentence end or a
+    word within SECOND_PASSAGE_CHARS / 2."""
+    short = layout.passage(passage.start, last - passage.start + SECOND_PASSAGE_CHARS // 2,
+                           passage.cut_before)
+    return short if short.end >= last else _Passage(passage.start, last, passage.cut_before,
+                                                    True)
 
 
 def _inside(matches: list[highlight.Token], passage: _Passage) -> list[highlight.Token]:
@@ -183,24 +192,37 @@ def _score(passage: _Passage, matches: list[highlight.Token]) -> tuple:
 
 def _with_second(layout: _Layout, matches: list[highlight.Token], best: _Passage,
                  missing: set[str]) -> list[_Passage] | None:
-    """The best passage cut short after its last match, then the passage with the most of
-    the words it lacks; None when there is no room for both."""
-    last = max(token.endchar for token in _inside(matches, best))
-    first = layout.passage(best.start, last - best.start + SECOND_PASSAGE_CHARS // 2,
-                           best.cut_before)
-    if first.end < last:
-        first = _Passage(best.start, last, best.cut_before, True)
+    """The best passage cut short after the first match of each of its words, then the
+    passage with the most of the words it lacks; None when there is no room for both."""
+    inside = _inside(matches, best)
+    terms, last = set(), inside[0].endchar
+    for token in inside:  # the end of the first match of each of its words
+        if token.text not in terms:
+            terms.add(token.text)
+            last = token.endchar
+    first = _cut_short(layout, best, last)
+    if SNIPPET_CHARS - first.length() < SECOND_PASSAGE_CHARS + len(MarkFormatter.between):
+        # begin nearer the first match (at a clause or a word) to make room
+        start, cut = layout.start_before(inside[0].startchar,
+                                         earliest=inside[0].startchar - WORD_LEAD_IN_CHARS)
+        first = _cut_short(layout, _Passage(start, best.end, cut, best.cut_after), last)
     room = SNIPPET_CHARS - first.length() - len(MarkFormatter.between) + first.cut_after
     if room < SECOND_PASSAGE_CHARS:
         return None
     candidates = []
     for token in [token for token in matches if token.text in missing][:MAX_CANDIDATES]:
         if token.startchar >= first.end:
-            start, cut = layout.start_before(token.startchar, earliest=first.end)
-            candidates.append(layout.passage(start, room, cut))
+            earliest = first.end
         elif token.endchar <= first.start:
-            start, cut = layout.start_before(token.startchar)
-            candidates.append(layout.passage(start, room, cut, limit=first.start))
+            earliest = 0
+        else:
+            continue
+        start, cut = layout.start_before(token.startchar, earliest=earliest)
+        if token.endchar - start > room * 2 // 3:  # too far back: the word would not fit
+            start, cut = layout.start_before(
+                token.startchar, earliest=max(earliest, token.startchar - WORD_LEAD_IN_CHARS))
+        candidates.append(layout.passage(start, room, cut, through=token.endchar,
+                                         limit=None if earliest else first.start))
     candidates = [passage for passage in candidates if _inside(matches, passage)]
     if not candidates:
         return None
