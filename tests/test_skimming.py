@@ -124,6 +124,20 @@ def test_pages_show_the_readable_headline(client):
     assert stored["display_title"] == "Exxon <XON> raises heating oil price in U.S. harbor"
 
 
+def test_a_readable_headline_is_escaped_like_any_other(tmp_path):
+    (tmp_path / "news").mkdir()
+    (tmp_path / "news" / "caps.txt").write_text(
+        'title OIL <SCRIPT>ALERT(1)</SCRIPT> PRICES RISE "<IMG SRC=X ONERROR=ALERT(2)>"\n'
+        "source Wire\n\nOil prices rose on Monday.\n")
+    update_index(tmp_path / "index", [tmp_path / "news"], progress=False)
+    app = create_app({"INDEX_DIR": str(tmp_path / "index"), "TESTING": True}).test_client()
+    assert search(app, q="oil")["hits"][0]["display_title"].startswith("Oil <SCRIPT>")
+    for path in ("/search?q=oil", "/articles/news/caps.txt?q=oil"):
+        text = app.get(path).get_data(as_text=True)
+        assert not re.search(r'<script(?! src="/static/)', text, re.I), path
+        assert "<img" not in text.lower() and "&lt;SCRIPT&gt;" in text, path
+
+
 # Sources and dates that add up
 
 def test_facets_count_articles_without_source_or_date(client):
