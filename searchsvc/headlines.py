@@ -6,9 +6,10 @@ raises heating oil price" because the text says "Exxon Corp" and "heating oil". 
 looked up as written, then by its stem ("RAISES" as "raised"); the forms inside a sentence
 count before those that start one, which are capitalised whatever the word. Acronyms the
 text writes in capitals (OPEC), dotted ones (U.S.), tickers in angle brackets (<XON>) and
-words without a vowel that the text does not hold (CBT) stay as they are; a word the text
-does not hold is written in lower case. Headlines that are not all caps are left alone, and
-the stored headline is never changed: this is for display.
+words without a vowel that the text does not hold (CBT) stay as they are; the words before
+a leading ticker are the company's name (SUPER RITE FOODS INC <SRFI>: Super Rite Foods Inc);
+another word the text does not hold is written in lower case. Headlines that are not all
+caps are left alone, and the stored headline is never changed: this is for display.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ UPPER_SHARE = 0.8  # of a headline's cased letters, outside tickers, for it to b
 _TICKER = re.compile(r"<[^<>]*>")
 _WORD = re.compile(r"[^\W\d_](?:\.[^\W\d_])+\.?|[^\W_]+(?:['’][^\W_]+)*")
 _APOSTROPHE = re.compile(r"['’]")
-_TOKEN = re.compile(r"<[^<>]*>|[^\W\d_](?:\.[^\W\d_])+\.?|[^\W_]+(?:['’][^\W_]+)*")
+_TOKEN = re.compile(_TICKER.pattern + "|" + _WORD.pattern)  # a headline's tickers and words
 NAME_WORDS = 4  # at most this many words before a ticker at the start are a company's name
 TICKER_LETTERS = 3  # a name word this short that is its ticker is an acronym
 # English news abbreviations a text seldom spells as the headline does ("4TH QTR NET", "350
@@ -107,14 +108,16 @@ class _Forms:
         if part != word:  # KOREA'S: as the text writes Korea's, else Korea
             keys += self._keys(part)
         for key in keys:
-            inside, starting = self.inside.get(key), self.starting.get(key)
+            inside = self.inside.get(key)
             if inside:
                 return _like(word, inside.most_common(1)[0][0], same=key == lowered)
+        if lowered in self.abbreviations:
+            return self.abbreviations[lowered]
+        for key in keys:  # found only where a sentence starts: a name, most likely
+            starting = self.starting.get(key)
             if starting:
                 form = starting.most_common(1)[0][0]
                 return form if key == lowered else lowered[:1].upper() + lowered[1:]
-        if lowered in self.abbreviations:
-            return self.abbreviations[lowered]
         if acronyms and len(word) > 1 and (not _VOWELS & set(lowered) or (
                 len(word) == 2 and lowered not in self.analysis.stopwords)):
             return word  # CBT, LME, UK: an acronym the text does not spell out
