@@ -194,9 +194,9 @@ SCHEMAS = {
                            "description": "\"Did you mean\": the query with unknown words "
                            "replaced by the closest indexed words."},
             "matching": _ref("Matching"),
-            "newest": {**_NULLABLE_DATE, "description": "The newest date among the matches "
-                       "before `from` and `to` narrow them (null: none is dated): the page's "
-                       "date presets count back from it when the archive is older."},
+            "newest": {**_NULLABLE_DATE, "description": "The newest date of the results the "
+                       "same search lists without `from` and `to` (null: none is dated): the "
+                       "page's date presets count back from it when the archive is older."},
             "hits": {"type": "array", "items": _ref("Hit")},
             "facets": {"type": "object", "description": "Counts over all matching results, "
                        "largest first, those with no value (`value` null) last, so that each "
