@@ -21,7 +21,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .articles import Flag, Problem, find_files, read_file
+from .articles import Flag, Problem, find_files, read_file, save_folder_defaults
 from .errors import ArticleError, IndexBusy, IndexMissing, IndexWriteError
 from .generation import META, FORMAT, Generation, IncompatibleIndex, write_generation
 from .schema import storage_schema
@@ -164,17 +164,22 @@ class IndexReport:
 
 def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike], *,
                  rebuild: bool = False, excludes: Iterable[str] = (), wait: bool = False,
-                 progress: bool | None = None) -> IndexReport:
+                 progress: bool | None = None,
+                 folder: dict[str, str | None] | None = None) -> IndexReport:
     """Bring the index in line with the article files under `roots`.
 
     Incremental unless `rebuild`: reads only new and changed files, removes the articles of
     files that are gone (under the same roots; articles from other roots are kept).
+    `folder` (source, language, timezone) is recorded in each root folder first, for its
+    articles that do not say (searchsvc.articles.folders); a change reads them again.
     """
     started = time.perf_counter()
     store = IndexStore(index_dir)
     roots = [Path(r).resolve() for r in roots]
     report = IndexReport()
     with store.lock(wait=wait):
+        for root in roots if folder else ():
+            save_folder_defaults(root, **folder)
         files = find_files(roots, excludes)
         current = None if rebuild else store.current()
         if current is not None and not _readable_format(current):

@@ -10,6 +10,7 @@ others go on answering from the old one, then all switch.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -24,6 +25,7 @@ from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..errors import ArticleNotFound, QueryError
 from ..evaluation import Evaluator
 from ..generation import Generation
+from ..headlines import display_title
 from ..indexing import IndexStore
 from ..ranking import (PROXIMITY_DEPTH, proximity_bonus, wanted_leaves, with_variants,
                        word_variants)
@@ -31,7 +33,7 @@ from ..schema import TEXT_FIELDS
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, facet_counts, top
+from .stories import Stories, day_counts, facet_counts, top
 
 FACETS = ("source", "language", "month")
 KEYWORD_QUERY_WORDS = 3
@@ -171,12 +173,14 @@ class SearchIndex:
         started = time.perf_counter()
         context = self._context()
         cached = self.cache.get(context.version, request)
-        if cached is not None:
-            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        if cached is not None:  # took_ms stays the time the search took
+            return cached
         parsed = context.parse(request.q)
         evaluator = context.evaluator
         generation = context.generation
         within = _filters(generation, request)
+        if request.story is not None:
+            within = _story(context, request.story, within)
         # the words' variants count towards matching, scores and snippets; the proximity
         # bonus and the keyword order go by the words as typed
         expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
@@ -207,7 +211,8 @@ class SearchIndex:
             ties = -docnums if newest else docnums
         start = (request.page - 1) * request.per_page
         codes = np.asarray(generation.dupkeys)[docnums]
-        stories = Stories(codes, generation.meta["stories"])
+        stories = Stories(codes, generation.meta["stories"]) if request.story is None else \
+            Stories(np.arange(1, len(docnums) + 1), len(docnums))  # one story's versions apart
         # in relevance order by score, the proximity bonus went to the best by score, which
         # hold every article ranked above any other
         listed = stories.listed(order, ties, start + request.per_page,
@@ -218,16 +223,21 @@ class SearchIndex:
                 for position, similar in listed[start:start + request.per_page]]
         shown = docnums[stories.representatives()]
         facets = {name: facet_counts(*generation.columns[name], shown) for name in FACETS}
+        facets["day"] = day_counts(generation.dates, shown)
         matched = None
         if held is not None:
             every = codes[held.every()]
             matched = matching.Matching(tuple(word.text for word in words),
                                         Stories(every, generation.meta["stories"]).count(),
                                         left_out)
+        # the newest of what this search lists without its dates: date presets count from it
+        latest = _newest(generation, docnums) if not (request.date_from or request.date_to) \
+            else self.search(replace(request, date_from=None, date_to=None, page=1,
+                                     per_page=1)).newest
         results = Results(request=request, total=stories.count(), hits=hits,
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                           suggestion=spelling.suggestion(request.q, evaluator, context.within),
-                          total_articles=len(docnums), matching=matched)
+                          total_articles=len(docnums), matching=matched, newest=latest)
         self.cache.put(context.version, request, results)
         return results
 
@@ -238,14 +248,20 @@ class SearchIndex:
         if docnum is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         article = context.stored(docnum)
-        terms = frozenset()
+        terms = {field: frozenset() for field in TEXT_FIELDS}
         if q:
             parsed = context.parse(SearchRequest(q=q).validated().q)
-            terms = querying.query_terms(parsed.query, context.generation, "body")
+            # the words' variants, as the results' snippets mark them
+            expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
+            terms = {field: querying.query_terms(expanded, context.generation, field)
+                     for field in TEXT_FIELDS}
         analysis = analysis_for(article.language)
         paragraphs = [p for p in article.body.split("\n\n") if p]
-        return replace(article, body_html=[snippets.marked(p, analysis, terms)
-                                           for p in paragraphs])
+        readable = display_title(article.title, article.body, article.language)
+        return replace(article, display_title=readable,
+                       title_html=snippets.marked(readable, analysis, terms["title"]),
+                       body_html=[snippets.marked(p, analysis, terms["body"])
+                                  for p in paragraphs])
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of what has been typed so far (searchsvc.searching.suggestions)."""
@@ -318,6 +334,20 @@ def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | Non
     return mask
 
 
+def _newest(generation: Generation, docnums: np.ndarray) -> dt.date | None:
+    dates = np.asarray(generation.dates)[docnums]
+    return dt.date.fromordinal(int(dates.max())) if len(dates) and dates.max() else None
+
+
+def _story(context: _Context, article_id: str, within: np.ndarray | None) -> np.ndarray:
+    """`within` narrowed to the versions of the story of `article_id` (none when no article
+    has that id)."""
+    codes = np.asarray(context.generation.dupkeys)
+    docnum = context.searcher.document_number(id=article_id)
+    versions = codes == codes[docnum] if docnum is not None else np.zeros(len(codes), bool)
+    return versions if within is None else within & versions
+
+
 def _names(field: str, value: str, wanted: str) -> bool:
     wanted = wanted.strip().lower()
     if field == "source":
@@ -340,9 +370,10 @@ def _hit(context: _Context, docnum: int, score: float, similar: int,
          terms: dict[str, frozenset[str]]) -> Hit:
     article = context.stored(docnum)
     analysis = analysis_for(article.language)
+    readable = display_title(article.title, article.body, article.language)
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
                language=article.language, url=article.url, score=round(score, 4),
-               title_html=snippets.marked(article.title, analysis, terms["title"]),
+               title_html=snippets.marked(readable, analysis, terms["title"]),
                snippet=snippets.snippet(article.body, analysis, terms["body"]), similar=similar,
-               indexed=article.indexed)
+               indexed=article.indexed, display_title=readable)
 

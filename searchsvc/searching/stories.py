@@ -7,9 +7,13 @@ version, with the number of the others. Totals and facet counts count stories.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from .results import FacetCount
+
+DAY_SPAN = 62  # results dated within this many days are also counted per day
 
 
 def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
@@ -113,8 +117,23 @@ class Stories:
 
 
 def facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
-    """Counts of `docnums` per value of a code column (code 0: none, not counted)."""
+    """Counts of `docnums` per value of a code column, largest first, then a last count of
+    those with none (code 0: no source, undated), so the counts add up to the results."""
     counts = np.bincount(codes[docnums], minlength=len(values))
-    return sorted((FacetCount(str(values[code]), int(counts[code]))
-                   for code in np.flatnonzero(counts).tolist() if code),
-                  key=lambda f: (-f.count, f.value))
+    found = sorted((FacetCount(str(values[code]), int(counts[code]))
+                    for code in np.flatnonzero(counts).tolist() if code),
+                   key=lambda f: (-f.count, f.value))
+    return found + [FacetCount(None, int(counts[0]))] if counts[0] else found
+
+
+def day_counts(dates: np.ndarray, docnums: np.ndarray) -> list[FacetCount]:
+    """Counts of `docnums` per day ("YYYY-MM-DD", in order) when their dates span at most
+    DAY_SPAN days (a month's results drawn by the day); [] when they span more or none is
+    dated."""
+    days = np.asarray(dates)[docnums]
+    days = days[days != 0]
+    if not len(days) or int(days.max()) - int(days.min()) >= DAY_SPAN:
+        return []
+    distinct, counts = np.unique(days, return_counts=True)
+    return [FacetCount(dt.date.fromordinal(int(day)).isoformat(), int(count))
+            for day, count in zip(distinct.tolist(), counts.tolist())]
