@@ -188,6 +188,14 @@ class SearchIndex:
         docnums, scores = found.docs, found.scores.copy()
         words = matching.units(parsed.query)
         held = matching.held(evaluator, words, docnums) if len(words) > 1 else None
+        # the newest of what this search lists without its dates: date presets count from it
+        latest = _newest(generation, docnums if held is None or request.sort == "relevance"
+                         else docnums[held.relaxed()[0]])
+        dated = _dated(generation, request)
+        if dated is not None:
+            keep = dated[docnums]
+            docnums, scores = docnums[keep], scores[keep]
+            held = matching.Held(held.units, held.holds[:, keep]) if held is not None else None
         left_out: tuple[str, ...] = ()
         ties = docnums
         best = None
@@ -230,10 +238,6 @@ class SearchIndex:
             matched = matching.Matching(tuple(word.text for word in words),
                                         Stories(every, generation.meta["stories"]).count(),
                                         left_out)
-        # the newest of what this search lists without its dates: date presets count from it
-        latest = _newest(generation, docnums) if not (request.date_from or request.date_to) \
-            else self.search(replace(request, date_from=None, date_to=None, page=1,
-                                     per_page=1)).newest
         results = Results(request=request, total=stories.count(), hits=hits,
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                           suggestion=spelling.suggestion(request.q, evaluator, context.within),
@@ -310,7 +314,7 @@ def _warm(context: _Context) -> None:
 
 
 def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | None:
-    """The documents the request's filters admit (None: no filter)."""
+    """The documents the request's source and language admit (None: no filter)."""
     mask = None
 
     def narrow(admitted: np.ndarray) -> None:
@@ -323,15 +327,20 @@ def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | Non
             chosen = [code for code, value in enumerate(values) if value
                       and _names(name, value, wanted)]
             narrow(np.isin(codes, chosen))
-    if request.date_from or request.date_to:
-        dates = np.asarray(generation.dates)
-        admitted = dates != 0
-        if request.date_from:
-            admitted &= dates >= request.date_from.toordinal()
-        if request.date_to:
-            admitted &= dates <= request.date_to.toordinal()
-        narrow(admitted)
     return mask
+
+
+def _dated(generation: Generation, request: SearchRequest) -> np.ndarray | None:
+    """The documents the request's from/to dates admit (None: no dates)."""
+    if not (request.date_from or request.date_to):
+        return None
+    dates = np.asarray(generation.dates)
+    admitted = dates != 0
+    if request.date_from:
+        admitted &= dates >= request.date_from.toordinal()
+    if request.date_to:
+        admitted &= dates <= request.date_to.toordinal()
+    return admitted
 
 
 def _newest(generation: Generation, docnums: np.ndarray) -> dt.date | None:
