@@ -19,12 +19,14 @@ from .arrays import load_array, load_bytes, save_array, save_bytes
 
 class Lexicon(Sequence):
     """Byte strings in ascending order (UTF-8 order is code point order); item i is
-    blob[offsets[i]:offsets[i + 1]]."""
+    blob[offsets[i]:offsets[i + 1]]. Each word's first 8 bytes, as a big-endian number
+    (`keys`), are searched by numpy; only words sharing those are compared in Python."""
 
-    def __init__(self, blob, offsets: np.ndarray):
+    def __init__(self, blob, offsets: np.ndarray, keys: np.ndarray | None = None):
         self._blob = blob  # bytes, or a read-only mmap
         self._offsets = offsets
         self._count = len(offsets) - 1
+        self._keys = keys if keys is not None else _keys(blob, offsets)
 
     @classmethod
     def build(cls, words: Iterable[bytes]) -> "Lexicon":
@@ -36,13 +38,16 @@ class Lexicon(Sequence):
         return cls(b"".join(words), offsets)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write `<path>.blob` (the words, one after another) and `<path>.offsets.npy`."""
+        """Write `<path>.blob` (the words, one after another), `<path>.offsets.npy` and
+        `<path>.keys.npy`."""
         save_bytes(f"{path}.blob", bytes(self._blob))
         save_array(f"{path}.offsets.npy", self._offsets)
+        save_array(f"{path}.keys.npy", self._keys)
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Lexicon":
-        return cls(load_bytes(f"{path}.blob"), load_array(f"{path}.offsets.npy"))
+        return cls(load_bytes(f"{path}.blob"), load_array(f"{path}.offsets.npy"),
+                   load_array(f"{path}.keys.npy"))
 
     @staticmethod
     def exists(path: str | os.PathLike) -> bool:
@@ -69,8 +74,10 @@ class Lexicon(Sequence):
     def first_from(self, word: bytes) -> int:
         """The position of the first word >= `word` (len(self) if none)."""
         offsets, blob = self._offsets, self._blob
-        low, high = 0, self._count
-        while low < high:
+        key = np.uint64(_key(word))
+        low = int(np.searchsorted(self._keys, key, side="left"))
+        high = int(np.searchsorted(self._keys, key, side="right"))
+        while low < high:  # among the words sharing the first 8 bytes
             middle = (low + high) // 2
             if blob[offsets[middle]:offsets[middle + 1]] < word:
                 low = middle + 1
@@ -98,3 +105,21 @@ class Lexicon(Sequence):
         base = offsets[0]
         data = self._blob[base:offsets[-1]]
         return [data[a - base:b - base] for a, b in zip(offsets, offsets[1:])]
+
+
+def _key(word: bytes) -> int:
+    return int.from_bytes(word[:8].ljust(8, b"\0"), "big")
+
+
+def _keys(blob, offsets: np.ndarray) -> np.ndarray:
+    """The first 8 bytes of every word, zero-padded, as big-endian unsigned numbers: they sort
+    as the words do (UTF-8 has no zero bytes, so a shorter word sorts first)."""
+    data = np.frombuffer(bytes(blob), dtype=np.uint8) if len(blob) else np.zeros(1, np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    keys = np.zeros(len(starts), dtype=np.uint64)
+    for byte in range(8):
+        where = starts + byte
+        present = where < ends
+        keys <<= np.uint64(8)
+        keys |= np.where(present, data[np.minimum(where, len(data) - 1)], 0).astype(np.uint64)
+    return keys

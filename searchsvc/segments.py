@@ -31,7 +31,7 @@ from .analysis import Analysis, split_words
 from .arrays import load_array, load_bytes, load_json, save_array, save_bytes, save_json
 from .lexicon import Lexicon
 
-FORMAT = 1
+FORMAT = 2
 TEXT_FIELDS = ("title", "body")
 STORED_LEVEL = 3  # zlib level of each stored article (1-9 differ by 1% on ~1 KB articles)
 NO_DATE = 0
