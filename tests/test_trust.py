@@ -71,6 +71,10 @@ def test_field_clauses_narrow_the_results(index):
     assert len(search(index, "rates").hits) == 3
     results = search(index, "title:chelsea transfer")
     assert sorted(ids(results)) == ["football-1.txt", "football-3.txt"]
+    results = search(index, "chelsea date:[2005-01-01 to 2005-06-30]")
+    assert sorted(ids(results)) == ["football-1.txt", "football-2.txt"]
+    assert ids(search(index, "chelsea date:2005")) == ids(results)
+    assert ids(search(index, "bajeti language:sw")) == ["habari-2.txt"]
     results = search(index, '"interest rates" OR source:BBC')  # joined by OR: either
     assert len(results.hits) > 1
 
