@@ -50,6 +50,7 @@ class _Shared:
         self.version = version
         self.index = index
         self.generation = generation
+        self.parser = querying.make_parser()  # parsing keeps no state: one for all threads
         self._lock = threading.Lock()
         self._remembered: OrderedDict = OrderedDict()
 
@@ -69,7 +70,7 @@ class _Shared:
 
 
 class _Context:
-    """One thread's view of a generation: its parser and, when needed, a Whoosh searcher."""
+    """One thread's view of a generation: its evaluator and, when needed, a Whoosh searcher."""
 
     def __init__(self, shared: _Shared):
         self.shared = shared
@@ -83,12 +84,8 @@ class _Context:
         file readers are not thread-safe); searches never need one."""
         return self.shared.index.searcher()
 
-    @cached_property
-    def parser(self):
-        return querying.make_parser()
-
     def parse(self, text: str) -> ParsedQuery:
-        return querying.parse(self.parser, text, self.generation, self.within)
+        return querying.parse(self.shared.parser, text, self.generation, self.within)
 
     def within(self, word: str, edits: int, prefix: int) -> list[str]:
         """Vocabulary words within `edits` of `word`, remembered for the generation."""
