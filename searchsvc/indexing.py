@@ -116,14 +116,14 @@ class IndexStore:
         return path
 
     def switch_to(self, generation: Path) -> None:
-        _fsync_dir(generation)
+        fsync_dir(generation)
         temporary = self.root / f"{CURRENT}.tmp"
         with open(temporary, "w") as handle:
             handle.write(generation.name + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.root / CURRENT)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def remove_stale(self) -> None:
         """Delete generations but the current and the one before it (servers may still be
@@ -347,7 +347,8 @@ class _ProgressBar:
         self.bar.close()
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a folder's entries (new files, renames) durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

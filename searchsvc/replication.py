@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IndexMissing, ReplicationError
-from .indexing import IndexStore
+from .indexing import IndexStore, fsync_dir
 
 CURRENT = "CURRENT"
 GENERATION = re.compile(r"gen-(\d+)")
@@ -148,7 +148,7 @@ def publish(index_dir: str | os.PathLike, published_dir: str | os.PathLike,
                 _fsync_tree(staging)
                 _write_atomically(manifest_path, manifest.to_json())
                 os.rename(staging, target)
-                _fsync_dir(published)
+                fsync_dir(published)
             except (OSError, ReplicationError) as exc:
                 shutil.rmtree(staging, ignore_errors=True)
                 reason = exc.strerror or exc if isinstance(exc, OSError) else exc
@@ -232,7 +232,7 @@ def _fetch(source: str, name: str, root: Path, work: Path) -> None:
                                "fetches it again")
     _fsync_tree(staging)
     os.rename(staging, root / name)
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
 def _rsync(arguments: list[str], source: str) -> None:
@@ -319,7 +319,7 @@ def _write_atomically(path: Path, text: str, temporary: Path | None = None) -> N
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temporary, path)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def _fsync_tree(folder: Path) -> None:
@@ -333,13 +333,5 @@ def _fsync_tree(folder: Path) -> None:
             finally:
                 os.close(fd)
         elif path.is_dir():
-            _fsync_dir(path)
-    _fsync_dir(folder)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            fsync_dir(path)
+    fsync_dir(folder)

@@ -7,14 +7,13 @@ its progress while running and a JSON summary at the end.
 Usage: python balancer_load.py URL WORD STOP_FILE PROGRESS_FILE SUMMARY_FILE
 """
 
-import json
 import sys
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
 import requests
+from load_driver import drive
 
 THREADS = 3
 PER_PAGE = 5
@@ -76,18 +75,7 @@ class Load:
 
 
 def main(url, word, stop_file, progress_file, summary_file) -> None:
-    load = Load(url, word)
-    stop = Path(stop_file)
-    threads = [threading.Thread(target=load.run, args=(stop,)) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    while not stop.exists():
-        Path(progress_file + ".tmp").write_text(json.dumps(load.summary()))
-        Path(progress_file + ".tmp").replace(progress_file)
-        time.sleep(0.2)
-    for thread in threads:
-        thread.join()
-    Path(summary_file).write_text(json.dumps(load.summary()))
+    drive(Load(url, word), THREADS, stop_file, progress_file, summary_file)
 
 
 if __name__ == "__main__":

@@ -5,14 +5,13 @@ index version. Writes progress (editions seen) while running and a JSON summary 
 Usage: python load_process.py URL STOP_FILE PROGRESS_FILE SUMMARY_FILE CANARIES ARTICLES
 """
 
-import json
 import re
 import sys
 import threading
-import time
 from pathlib import Path
 
 import requests
+from load_driver import drive
 
 THREADS = 3
 TITLE = re.compile(r"Canary (\d+) edition (\d+)")
@@ -104,18 +103,8 @@ class Load:
 
 
 def main(url, stop_file, progress_file, summary_file, canaries, articles) -> None:
-    load = Load(url, int(canaries), int(articles))
-    stop = Path(stop_file)
-    threads = [threading.Thread(target=load.run, args=(stop,)) for _ in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    while not stop.exists():
-        Path(progress_file + ".tmp").write_text(json.dumps(load.summary()))
-        Path(progress_file + ".tmp").replace(progress_file)
-        time.sleep(0.2)
-    for thread in threads:
-        thread.join()
-    Path(summary_file).write_text(json.dumps(load.summary()))
+    drive(Load(url, int(canaries), int(articles)), THREADS, stop_file, progress_file,
+          summary_file)
 
 
 if __name__ == "__main__":
