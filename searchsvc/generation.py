@@ -161,6 +161,14 @@ class Generation:
                                      load_array(f"{prefix}.vocabulary.counts.npy"))
         self.live_count = int(np.count_nonzero(self.live))
 
+    def touch_columns(self) -> None:
+        """Read every per-document column once, so that its pages are mapped into this
+        process before searches need them (each first touch of a page is a page fault)."""
+        columns = [self.live, self.dates, self.dupkeys, *self.lengths.values(),
+                   *(codes for codes, _ in self.columns.values())]
+        for column in columns:
+            int(np.asarray(column).sum())
+
     def segment_ids(self) -> list[str]:
         return [name for name, _ in self.meta["segments"]]
 

@@ -302,7 +302,10 @@ class SearchIndex:
 
 
 def _warm(context: _Context) -> None:
-    """Pay a generation's first-use costs (parser, analyses, the code paths of a search)."""
+    """Pay a generation's first-use costs (parser, analyses, the code paths of a search), and
+    map the pages of its per-document columns into this process (a few megabytes at a
+    million articles, read by every search over matches anywhere in the archive)."""
+    context.generation.touch_columns()
     parsed = context.parse(WARM_QUERY)
     context.evaluator.run(parsed.query)
     for language in context.generation.analyses:
