@@ -14,7 +14,6 @@ from whoosh import query
 
 from .evaluation import members
 
-TITLE_WEIGHT = 0.3
 PROXIMITY_WEIGHT = 0.2
 PROXIMITY_WINDOW = 8
 PROXIMITY_DEPTH = 100

@@ -23,9 +23,8 @@ from whoosh.support.charset import accent_map
 
 from ..analysis import analysis_for
 from ..errors import QueryError
-from ..evaluation import MAX_PATTERN_CANDIDATES, pattern_terms
+from ..evaluation import MAX_PATTERN_CANDIDATES, AcrossFields, pattern_terms
 from ..generation import Generation
-from ..ranking import TITLE_WEIGHT
 from ..schema import TEXT_FIELDS, query_schema
 
 MIN_PREFIX_CHARS = 2
@@ -44,7 +43,7 @@ class _ImplicitOrGroup(qparser.OrGroup):
     qclass = ImplicitOr
 
 
-class Word(query.Or):
+class Word(AcrossFields):
     """One typed word (or phrase, prefix, ...) looked up in every text field and language:
     `text` is what was typed, `kind` the query type it was typed as."""
 
@@ -74,8 +73,7 @@ class ParsedQuery:
 
 
 def make_parser() -> qparser.QueryParser:
-    parser = qparser.MultifieldParser(list(TEXT_FIELDS), query_schema(), group=_ImplicitOrGroup,
-                                      fieldboosts={"title": TITLE_WEIGHT})
+    parser = qparser.MultifieldParser(list(TEXT_FIELDS), query_schema(), group=_ImplicitOrGroup)
     parser.add_plugin(qparser.FuzzyTermPlugin())
     return parser
 
@@ -100,7 +98,7 @@ def parse(parser: qparser.QueryParser, text: str, generation: Generation,
 
 def _grouped(q: query.Query) -> query.Query:
     """The tree with each typed word's per-field alternatives (what MultifieldParser makes of
-    a word: `title:w^0.3 OR body:w`) marked as one `Word`."""
+    a word: `title:w OR body:w`) marked as one `Word`."""
     if q.is_leaf():
         return q
     if type(q) is query.Or and _one_typed_word(q):
