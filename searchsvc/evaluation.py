@@ -33,6 +33,7 @@ MAX_PHRASE_SLOP = 1000
 MAX_PATTERN_CANDIDATES = 100_000
 """Index terms a wildcard's literal prefix may select before its pattern is applied."""
 DENSE_FACTOR = 8
+REMEMBERED_STATISTICS = 4096
 """A union over more postings than 1/DENSE_FACTOR of the documents sums into a dense array."""
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
@@ -129,6 +130,7 @@ class Evaluator:
         self.generation = generation
         self.searcher = searcher
         self.size = generation.size
+        self._statistics: dict[tuple, tuple[float, int]] = {}
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
         """Every live document `q` matches, restricted to the mask `within` if given."""
@@ -165,37 +167,47 @@ class Evaluator:
         field's weight (FIELD_WEIGHTS) and the term's boost relative to the largest, summed
         before the saturation; the statistics are those of the whole (documents holding any
         of the terms, the weighted frequency of all). The largest boost weighs the score."""
-        boost, found, docs = self._word_postings(boosts)
-        if not len(docs):
+        boost, found = self._word_postings(boosts)
+        if not found:
             return EMPTY
         generation = self.generation
-        tfn = np.zeros(len(docs))
-        frequency = 0.0
+        docs, parts, frequency = [], [], 0.0
         for field, postings, weight in found:
             weights = postings.tf * (FIELD_WEIGHTS[field] * weight / boost)
-            where = np.searchsorted(docs, postings.docs) if len(found) > 1 else slice(None)
-            tfn[where] += normalised(weights, generation.lengths[field][postings.docs],
-                                     generation.average_length(field))
+            docs.append(postings.docs)
+            parts.append(normalised(weights, generation.lengths[field][postings.docs],
+                                    generation.average_length(field)))
             frequency += float(weights.sum())
+        if len(found) == 1:
+            docs, tfn = docs[0].astype(np.int64), parts[0]
+        else:
+            docs, where = _merged_with_positions(docs)
+            tfn = np.bincount(where, weights=np.concatenate(parts), minlength=len(docs))
         scores = informative_content(tfn, documents=generation.size, frequency=frequency,
                                      doc_frequency=len(docs))
         return Match(docs, scores * boost)
 
     def word_statistics(self, boosts: dict[tuple[str, bytes], float]) -> tuple[float, int]:
-        """(weighted frequency, documents holding it) of a word as `word` scores it."""
-        boost, found, docs = self._word_postings(boosts)
-        return (sum(float(postings.tf.sum()) * FIELD_WEIGHTS[field] * weight / boost
-                    for field, postings, weight in found), len(docs))
+        """(weighted frequency, documents holding it) of a word as `word` scores it; the
+        REMEMBERED_STATISTICS latest are kept (a common word's documents cost a merge)."""
+        key = tuple(sorted(boosts.items()))
+        found = self._statistics.get(key)
+        if found is None:
+            boost, postings = self._word_postings(boosts)
+            docs = _merged([p.docs for _, p, _ in postings]) if postings else _EMPTY_DOCS
+            found = (sum(float(p.tf.sum()) * FIELD_WEIGHTS[field] * weight / boost
+                         for field, p, weight in postings), len(docs))
+            if len(self._statistics) >= REMEMBERED_STATISTICS:
+                self._statistics.clear()
+            self._statistics[key] = found
+        return found
 
     def _word_postings(self, boosts: dict[tuple[str, bytes], float]):
-        """(largest boost, [(field, postings, boost)] of the terms found, their documents)."""
+        """(largest boost, [(field, postings, boost)] of the terms found)."""
         generation = self.generation
         boost = max(boosts.values(), default=0.0)
-        found = [(field, postings, weight) for (field, text), weight in boosts.items()
-                 if weight > 0 and len((postings := generation.postings(field, text)).docs)]
-        if not found:
-            return boost, found, _EMPTY_DOCS
-        return boost, found, _merged([postings.docs for _, postings, _ in found])
+        return boost, [(field, postings, weight) for (field, text), weight in boosts.items()
+                       if weight > 0 and len((postings := generation.postings(field, text)).docs)]
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""
@@ -417,6 +429,20 @@ def _merged(arrays: list[np.ndarray]) -> np.ndarray:
     if len(arrays) == 1:
         return arrays[0].astype(np.int64)
     return _distinct(np.sort(np.concatenate(arrays).astype(np.int64), kind="stable"))
+
+
+def _merged_with_positions(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(the ascending union of ascending document numbers, where each number of the arrays
+    concatenated is in it): a stable argsort merges the runs, without a binary search."""
+    joined = np.concatenate(arrays).astype(np.int64)
+    order = np.argsort(joined, kind="stable")
+    ascending = joined[order]
+    first = np.empty(len(ascending), dtype=bool)
+    first[0] = True
+    np.not_equal(ascending[1:], ascending[:-1], out=first[1:])
+    where = np.empty(len(joined), dtype=np.int64)
+    where[order] = np.cumsum(first) - 1
+    return ascending[first], where
 
 
 def _distinct(ascending: np.ndarray) -> np.ndarray:
