@@ -322,11 +322,11 @@ def serve_and_query(index: Path, work: Path, queries: list[str], probes: list[st
     """Start `searchsvc serve` on the index (2 workers, results cache off), wait for
     /healthz, send the first searches and suggestions at once from here, then the query
     rounds from bench/load.py; read each worker's memory at the end."""
-    seeds = work / "no-seeds"  # serve indexes a seeds folder first: an empty one
-    seeds.mkdir()
+    folder = work / "serve"  # a folder without seeds/: serve serves the index as it is
+    folder.mkdir()
     query_file = work / "queries.txt"
     query_file.write_text("".join(f"{q}\n" for q in queries), encoding="utf-8")
-    with _serving(index, seeds, work / "serve.log") as (url, server, began):
+    with _serving(index, folder, work / "serve.log") as (url, server, began):
         ready_s = _wait_until_ready(url, server, began)
         first = once(url, [_path("/api/search", probes[0])])
         first_answer_s = time.perf_counter() - began
@@ -355,16 +355,16 @@ def _ms(value: float | None) -> str:
 
 
 @contextlib.contextmanager
-def _serving(index: Path, seeds: Path, log_path: Path):
+def _serving(index: Path, folder: Path, log_path: Path):
     """`searchsvc serve` at a free port: yields its URL, process and start time."""
     port = _free_port()
     env = {**os.environ, "SEARCHSVC_RESULTS_CACHE": "0"}
     with open(log_path, "w") as log:
         began = time.perf_counter()
         server = subprocess.Popen(
-            [sys.executable, "-m", "searchsvc", "serve", "--index", str(index), "--seeds",
-             str(seeds), "--port", str(port), "--workers", str(WORKERS)],
-            stdout=log, stderr=subprocess.STDOUT, cwd=seeds, env=env)
+            [sys.executable, "-m", "searchsvc", "serve", "--index", str(index),
+             "--port", str(port), "--workers", str(WORKERS)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=env)
         try:
             yield f"http://127.0.0.1:{port}", server, began
         except BaseException:

@@ -29,6 +29,7 @@ CACHED_WORDS = 200_000
 
 _WORDS = re.compile(r"[\w*]+(?:\.?[\w*]+)*")  # the same words, for findall (no group)
 _STOP = ""  # the cached "term" of a stop word
+_HEAD_LETTERS = {**accent_map, ord("ё"): "е"}  # folded as stems are (Russian's ё too)
 
 
 def analysis_language(language: str | None) -> str:
@@ -109,9 +110,16 @@ class Analysis:
         """Tokens (with characters) of the words of `value` whose index term is in `terms`,
         for a highlighter. Each distinct word is analysed once."""
         known, learn = self._terms.get, self._learn
+        # a Snowball stem keeps its word's first letters (folded): only words starting as
+        # a term starts are analysed, so a long article's other words cost no stemming
+        heads = {term[:3] for term in terms}
         found = {}
         for word in set(_WORDS.findall(value)):
             lowered = word.lower()
+            head = lowered[:3].translate(_HEAD_LETTERS)
+            if (head not in heads and head[:2] not in heads and head[:1] not in heads
+                    and len(lowered) == len(word)):  # (lowercasing İ adds a letter)
+                continue
             term = known(lowered)
             if term is None:
                 term = learn(lowered)

@@ -42,15 +42,27 @@ def cli():
 @click.option("--exclude", multiple=True, metavar="GLOB",
               help="Skip files or folders whose name matches (repeatable).")
 @click.option("--wait", is_flag=True, help="Wait for another indexing run instead of exiting.")
-def index_command(paths, index_dir, rebuild, exclude, wait):
+@click.option("--source", help="The source of the folders' articles that do not name one "
+              "(kept in the folder's .searchsvc.json for later runs; '' removes it).")
+@click.option("--language", help="The language (ISO 639-1 code) of the folders' articles "
+              "that do not say, instead of detecting it (kept likewise).")
+@click.option("--timezone", metavar="ZONE", help="The time zone (IANA name, e.g. "
+              "Asia/Tokyo) the folders' dates are counted in, for times written with an "
+              "offset or as Unix times (kept likewise).")
+def index_command(paths, index_dir, rebuild, exclude, wait, source, language, timezone):
     """Index article files (default: seeds/), adding new, updating changed and removing gone
     ones. Exit status 0 when every file was read, 1 when some were skipped, 2 on errors.
 
     Example: searchsvc index seeds/ ~/news/exports --exclude '*.draft.txt'
+
+    Example: searchsvc index corpora/bbc --source BBC
     """
+    given = {name: value for name, value in
+             (("source", source), ("language", language), ("timezone", timezone))
+             if value is not None}
     try:
         report = update_index(index_dir, paths or ["seeds"], rebuild=rebuild, excludes=exclude,
-                              wait=wait)
+                              wait=wait, folder=given or None)
     except IndexBusy as exc:
         raise Failure(str(exc)) from None
     except SearchsvcError as exc:
@@ -69,6 +81,7 @@ def describe_report(report: IndexReport) -> str:
         f"{len(report.skipped):,} skipped",
     ]
     lines += [f"  skipped {problem.path}: {problem.reason}" for problem in report.skipped]
+    lines += [f"  flagged {flag.path}: {flag.reason}" for flag in report.flagged]
     return "\n".join(lines)
 
 
@@ -99,7 +112,7 @@ def search_command(query, index_dir, page, per_page, sort, source):
     for number, hit in enumerate(results.hits, start=first):
         meta = " · ".join(x for x in (hit.date and hit.date.isoformat(), hit.source, hit.id) if x)
         click.echo("")
-        click.echo(f"{number}. " + click.style(hit.title, bold=True))
+        click.echo(f"{number}. " + click.style(hit.display_title, bold=True))
         click.echo(f"   {meta}")
         click.echo(f"   {terminal_snippet(hit.snippet)}")
     if not results.hits:

@@ -9,6 +9,11 @@ class ArticleError(SearchsvcError):
     """Raised when a file cannot be read as one or more articles (the message is the reason)."""
 
 
+class FolderSettingError(SearchsvcError):
+    """Raised when what a folder is said to hold (its articles' source, language or time
+    zone, given to `searchsvc index` or read from its .searchsvc.json) cannot be used."""
+
+
 class QueryError(SearchsvcError):
     """Raised when a query or a search parameter is malformed or out of bounds."""
 

@@ -123,12 +123,12 @@ def difference(wanted: Match, unwanted: np.ndarray) -> Match:
 
 
 class Evaluator:
-    """Evaluates queries against one generation's arrays. `searcher` (Whoosh) answers the
-    id terms (`id:`), the only ones Whoosh still holds."""
+    """Evaluates queries against one generation's arrays. `searcher()` gives a Whoosh
+    searcher for the id terms (`id:`), the only ones Whoosh holds."""
 
     def __init__(self, generation: Generation, searcher=None):
         self.generation = generation
-        self.searcher = searcher
+        self._searcher = searcher
         self.size = generation.size
         self._statistics: dict[tuple, tuple[float, int]] = {}
 
@@ -157,7 +157,7 @@ class Evaluator:
             frequency=int(weights.sum()), doc_frequency=len(postings.docs))
         if boost != 1.0:
             scores *= boost
-        return Match(postings.docs.astype(np.int64), scores)
+        return Match(postings.docs, scores)
 
     def word(self, boosts: dict[tuple[str, bytes], float]) -> Match:
         """The index terms of one word (`boosts`: (field, term) -> boost; its term in each
@@ -241,9 +241,7 @@ class Evaluator:
         if isinstance(q, query.Term) and kind is not query.FuzzyTerm:
             return self._term(q)
         if isinstance(q, query.Or):
-            parts = [self.node(child) for child in q.subqueries]
-            found = union(parts, self.size)
-            return _boosted(found, q.boost)
+            return self._or(q)
         if isinstance(q, query.And):
             found = intersection([self.node(child) for child in q.subqueries])
             return _boosted(found, q.boost)
@@ -311,6 +309,24 @@ class Evaluator:
             found.append(intersection([Match(docs, np.zeros(len(docs))), *words]))
         return union(found + others, self.size)
 
+    def _or(self, q: query.Or) -> Match:
+        """A union, nested unions flattened (their boosts multiplied through, as the sums of
+        scores come out the same), so the matched documents are gathered once; a typed word
+        is scored as one (`_across_fields`)."""
+        parts = []
+
+        def collect(node: query.Query, boost: float) -> None:
+            if isinstance(node, query.Or) and not isinstance(node, AcrossFields):
+                for child in node.subqueries:
+                    collect(child, boost * node.boost)
+            elif type(node) is query.Term and node.fieldname in TEXT_FIELDS:
+                parts.append(self.term(node.fieldname, _bytes(node.text), boost * node.boost))
+            else:
+                parts.append(_boosted(self.node(node), boost))
+
+        collect(q, 1.0)
+        return union(parts, self.size)
+
     def _term(self, q: query.Term) -> Match:
         field = q.fieldname
         if field in TEXT_FIELDS:
@@ -321,8 +337,8 @@ class Evaluator:
                       if value and _matches_value(field, value, q.text)]
             docs = np.flatnonzero(np.isin(codes, wanted)) if wanted else _EMPTY_DOCS
             return Match(docs, np.zeros(len(docs)))
-        if field == "id" and self.searcher is not None:
-            docnum = self.searcher.document_number(id=q.text)
+        if field == "id" and self._searcher is not None:
+            docnum = self._searcher().document_number(id=q.text)
             docs = np.asarray([docnum] if docnum is not None else [], dtype=np.int64)
             return Match(docs, np.zeros(len(docs)))
         return EMPTY

@@ -19,7 +19,7 @@ import numpy as np
 
 from .arrays import load_array, load_json, save_array, save_json
 from .lexicon import Lexicon
-from .segments import FORMAT, NO_DATE, TEXT_FIELDS, SegmentArrays
+from .segments import FORMAT, NO_DATE, TEXT_FIELDS, SegmentArrays, StoredText
 from .vocabulary import Vocabulary
 
 META = "searchsvc.json"
@@ -227,6 +227,11 @@ class Generation:
             end = lexicon.first_from(high + b"\x00") if high else len(lexicon)
             found.update(lexicon.words(start, min(end, start + limit)))
         return sorted(found)[:limit]
+
+    def stored(self, docnum: int) -> StoredText:
+        """What an article shows (headline, text, link, when indexed)."""
+        segment = int(np.searchsorted(self.offsets, docnum, side="right")) - 1
+        return self.segments[segment].stored[docnum - int(self.offsets[segment])]
 
     def day(self, docnum: int) -> dt.date | None:
         value = int(self.dates[docnum])

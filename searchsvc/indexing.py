@@ -21,7 +21,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from .articles import Problem, find_files, read_file
+from .articles import Flag, Problem, find_files, read_file, save_folder_defaults
 from .errors import ArticleError, IndexBusy, IndexMissing, IndexWriteError
 from .generation import META, FORMAT, Generation, IncompatibleIndex, write_generation
 from .schema import storage_schema
@@ -152,6 +152,8 @@ class IndexReport:
     articles_removed: int = 0
     articles_total: int = 0
     skipped: list[Problem] = field(default_factory=list)
+    # Articles indexed with a caveat (a page indexed by its headline alone)
+    flagged: list[Flag] = field(default_factory=list)
     seconds: float = 0.0
     generation: str | None = None
 
@@ -162,17 +164,22 @@ class IndexReport:
 
 def update_index(index_dir: str | os.PathLike, roots: Iterable[str | os.PathLike], *,
                  rebuild: bool = False, excludes: Iterable[str] = (), wait: bool = False,
-                 progress: bool | None = None) -> IndexReport:
+                 progress: bool | None = None,
+                 folder: dict[str, str | None] | None = None) -> IndexReport:
     """Bring the index in line with the article files under `roots`.
 
     Incremental unless `rebuild`: reads only new and changed files, removes the articles of
     files that are gone (under the same roots; articles from other roots are kept).
+    `folder` (source, language, timezone) is recorded in each root folder first, for its
+    articles that do not say (searchsvc.articles.folders); a change reads them again.
     """
     started = time.perf_counter()
     store = IndexStore(index_dir)
     roots = [Path(r).resolve() for r in roots]
     report = IndexReport()
     with store.lock(wait=wait):
+        for root in roots if folder else ():
+            save_folder_defaults(root, **folder)
         files = find_files(roots, excludes)
         current = None if rebuild else store.current()
         if current is not None and not _readable_format(current):
@@ -266,7 +273,8 @@ def _add_file(parts: PartWriters, unit: Unit, seen_ids: set[str],
 def _count(writer, result: FileResult, known: dict[str, str], report: IndexReport) -> None:
     """Add one file's result to the report; a changed file's old articles go now, unless it
     became unreadable: then they stay until it is readable again."""
-    report.skipped += result.problems
+    report.skipped += [problem for problem in result.problems if not isinstance(problem, Flag)]
+    report.flagged += [problem for problem in result.problems if isinstance(problem, Flag)]
     if not result.readable:
         return
     if result.path in known:

@@ -139,16 +139,16 @@ def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
     stored articles."""
     bonus = np.zeros(len(docnums))
     typed = {word.text: word for word in words if word.kind is query.Term and word.text}
-    if not typed or not len(docnums) or evaluator.searcher is None:
+    if not typed or not len(docnums):
         return bonus
+    generation = evaluator.generation
     counts = {(form, field): np.zeros(len(docnums)) for form in typed for field in TEXT_FIELDS}
     for position, docnum in enumerate(docnums.tolist()):
-        stored = evaluator.searcher.stored_fields(docnum)
+        stored = generation.stored(docnum)
         for field in TEXT_FIELDS:
             for word in filter(typed.__contains__,
-                               split_words((stored.get(field) or "").lower())):
+                               split_words((getattr(stored, field) or "").lower())):
                 counts[word, field][position] += 1
-    generation = evaluator.generation
     for form, word in typed.items():
         tfn = sum(normalised(counts[form, field] * FIELD_WEIGHTS[field],
                              generation.lengths[field][docnums], generation.average_length(field))

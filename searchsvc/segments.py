@@ -1,13 +1,14 @@
 """The searchable part of one Whoosh segment, as numpy arrays written beside its files.
 
-Whoosh keeps each segment's documents (stored fields) and its id terms; the analysed text is
-kept here instead, in a form that a query reads with a slice and that every process maps
-from the page cache:
+Whoosh keeps each segment's id terms (which find an article, or a file's articles, and mark
+them deleted); the articles and their analysed text are kept here, in a form that a query
+reads with a slice and that every process and thread maps from the page cache:
 
 - per text field (`title`, `body`): a sorted term table (`.terms`, searchsvc.lexicon), and
   per term a run of postings (document numbers and term frequencies, ascending by document)
   and of word positions (ascending by document, then position); each document's length;
 - per document: its date (a day number), its near-duplicate key, its source and language;
+- the articles as shown (headline, text, link, when indexed), each compressed on its own;
 - the segment's vocabulary: the words as written (lowercased, accents folded) with the
   number of documents holding each, for completions and spelling corrections.
 
@@ -18,6 +19,8 @@ most of the time of indexing; here a segment's postings are sorted in one numpy 
 
 from __future__ import annotations
 
+import pickle
+import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +28,12 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import Analysis, split_words
-from .arrays import load_array, load_json, save_array, save_json
+from .arrays import load_array, load_bytes, load_json, save_array, save_bytes, save_json
 from .lexicon import Lexicon
 
 FORMAT = 1
 TEXT_FIELDS = ("title", "body")
+STORED_LEVEL = 3  # zlib level of each stored article (1-9 differ by 1% on ~1 KB articles)
 NO_DATE = 0
 MAX_SPELLING_BYTES = 40
 """Longer words are left out of the vocabulary (nobody completes or misspells them)."""
@@ -44,6 +48,52 @@ class DocumentValues:
     source: str | None
     language: str  # the article's language ('en', 'sw', ...)
     analysis: str  # the analysis its text went through ('en', ..., 'xx')
+
+
+@dataclass(frozen=True)
+class StoredText:
+    """What an article shows that is not a column: its id, headline, text and link, and when
+    it was indexed (Unix seconds)."""
+
+    id: str
+    title: str
+    body: str
+    url: str | None
+    indexed: int
+
+
+class _Stored:
+    """Each document's StoredText, pickled and compressed on its own, one after another."""
+
+    def __init__(self):
+        self.blobs: list[bytes] = []
+
+    def add(self, text: StoredText) -> None:
+        self.blobs.append(zlib.compress(pickle.dumps(
+            (text.id, text.title, text.body, text.url, text.indexed), protocol=5),
+            STORED_LEVEL))
+
+    def write(self, prefix: str) -> None:
+        offsets = np.zeros(len(self.blobs) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, self.blobs), dtype=np.int64, count=len(self.blobs)),
+                  out=offsets[1:])
+        save_bytes(f"{prefix}.blob", b"".join(self.blobs))
+        save_array(f"{prefix}.offsets.npy", offsets)
+
+
+class StoredArticles:
+    """A segment's stored articles, mapped; safe to read from any thread."""
+
+    def __init__(self, prefix: str):
+        self.blob = load_bytes(f"{prefix}.blob")
+        self.offsets = load_array(f"{prefix}.offsets.npy")
+
+    def __getitem__(self, docnum: int) -> StoredText:
+        data = self.blob[self.offsets[docnum]:self.offsets[docnum + 1]]
+        return StoredText(*pickle.loads(zlib.decompress(data)))
+
+    def raw(self, docnum: int) -> bytes:
+        return self.blob[self.offsets[docnum]:self.offsets[docnum + 1]]
 
 
 class _FieldBuilder:
@@ -69,7 +119,7 @@ class _FieldBuilder:
         used = np.flatnonzero(np.bincount(tokens, minlength=len(every))).tolist()
         words = [every[number].encode("utf-8") for number in used]
         order = sorted(range(len(words)), key=words.__getitem__)
-        rank = np.full(len(every), -1, dtype=np.int64)
+        rank = np.full(len(every), -1, dtype=np.int32)
         rank[np.asarray(used, dtype=np.int64)[order]] = np.arange(len(words))
         docs, positions, terms = _sorted_occurrences(rank[tokens], lengths)
         # one posting per (term, document): where either changes
@@ -95,30 +145,39 @@ def _without_stop_words(tokens: np.ndarray, lengths: np.ndarray):
     """(the tokens but the stop words (-1), each document's length without them)."""
     kept = tokens >= 0
     if kept.all():
-        return tokens.astype(np.int64), lengths.astype(np.int64)
-    documents = np.repeat(np.arange(len(lengths)), lengths)
-    return (tokens[kept].astype(np.int64),
+        return tokens, lengths.astype(np.int64)
+    documents = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    return (tokens[kept],
             np.bincount(documents[kept], minlength=len(lengths)).astype(np.int64))
 
 
 def _sorted_occurrences(terms: np.ndarray, lengths: np.ndarray):
     """(documents, positions, terms) of every word occurrence, ordered by term, document and
-    position. `terms` lists each document's term numbers in word order, document after
-    document, `lengths` how many each has."""
-    documents = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
-    firsts = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    positions = np.arange(len(terms), dtype=np.int64) - firsts
+    position, as int32 arrays. `terms` lists each document's term numbers in word order,
+    document after document, `lengths` how many each has. The three are packed into one
+    64-bit key and sorted in place: about 32 bytes a word at the peak."""
     doc_bits = max(int(len(lengths)).bit_length(), 1)
     pos_bits = max(int(lengths.max() if len(lengths) else 0).bit_length(), 1)
     term_bits = max(int(terms.max() + 1 if len(terms) else 0).bit_length(), 1)
-    if doc_bits + pos_bits + term_bits <= 63:  # one sortable key holds all three
-        key = (terms << (doc_bits + pos_bits)) | (documents << pos_bits) | positions
-        key.sort()
-        mask = (1 << pos_bits) - 1
-        return ((key >> pos_bits) & ((1 << doc_bits) - 1), key & mask,
-                key >> (doc_bits + pos_bits))
-    order = np.argsort(terms, kind="stable")  # occurrences are already in document order
-    return documents[order], positions[order], terms[order]
+    firsts = np.cumsum(lengths) - lengths
+    if doc_bits + pos_bits + term_bits > 63:  # too many to pack: a stable sort by term
+        documents = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+        positions = np.arange(len(terms), dtype=np.int64) - np.repeat(firsts, lengths)
+        order = np.argsort(terms, kind="stable")  # occurrences are in document order
+        return (documents[order].astype(np.int32), positions[order].astype(np.int32),
+                terms[order].astype(np.int32))
+    key = terms.astype(np.int64)
+    key <<= doc_bits
+    key |= np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
+    key <<= pos_bits
+    key += np.arange(len(terms), dtype=np.int64)  # plus each word's position: its place
+    key -= np.repeat(firsts, lengths)  # in the run of words, less where its document starts
+    key.sort()
+    positions = (key & ((1 << pos_bits) - 1)).astype(np.int32)
+    key >>= pos_bits
+    documents = (key & ((1 << doc_bits) - 1)).astype(np.int32)
+    key >>= doc_bits
+    return documents, positions, key.astype(np.int32)
 
 
 def _narrow(values: np.ndarray) -> np.ndarray:
@@ -166,14 +225,17 @@ class SegmentBuilder:
         self.sources = _Codes()
         self.languages = _Codes()
         self.analyses: set[str] = set()
+        self.stored = _Stored()
         self.words: dict[str, int] = {}  # vocabulary word -> number
         self.spelled = array("i")  # the vocabulary numbers of each document, distinct
         self.merged_counts: dict[int, int] = {}  # from merged segments
         self._known: dict[str, tuple[dict, dict]] = {}  # language -> word as written -> numbers
 
-    def add(self, texts: dict[str, str], analysis: Analysis, values: DocumentValues) -> None:
-        """One document: the text of each text field, analysed with `analysis`, and its
-        other values."""
+    def add(self, texts: dict[str, str], analysis: Analysis, values: DocumentValues,
+            stored: StoredText) -> None:
+        """One document: the text of each text field, analysed with `analysis`, its other
+        values and what it shows."""
+        self.stored.add(stored)
         term_of, word_of = self._known.get(analysis.language) or self._learner(analysis)
         spelled: set[int] = set()
         for name, field in self.fields.items():
@@ -233,6 +295,7 @@ class SegmentBuilder:
                 column.add(value.values[code - 1] if code else None)
         self.dates.extend(segment.dates[keep].tolist())
         self.dupkeys.extend(segment.dupkeys[keep].tolist())
+        self.stored.blobs += [segment.stored.raw(docnum) for docnum in keep.tolist()]
         self.analyses.update(segment.meta["analyses"])
         self.count += len(keep)
 
@@ -243,6 +306,7 @@ class SegmentBuilder:
         save_array(f"{prefix}.dupkey.npy", np.frombuffer(self.dupkeys, dtype=np.uint64))
         self.sources.write(f"{prefix}.source")
         self.languages.write(f"{prefix}.language")
+        self.stored.write(f"{prefix}.stored")
         self._write_vocabulary(prefix)
         save_json(f"{prefix}.arrays.json", {"format": FORMAT, "documents": self.count,
                                             "lengths": totals,
@@ -332,6 +396,7 @@ class SegmentArrays:
         self.dupkeys = load_array(f"{prefix}.dupkey.npy")
         self.sources = _CodeColumn(f"{prefix}.source")
         self.languages = _CodeColumn(f"{prefix}.language")
+        self.stored = StoredArticles(f"{prefix}.stored")
         self.vocabulary = Lexicon.open(f"{prefix}.vocabulary")
         self.vocabulary_counts = load_array(f"{prefix}.vocabulary.counts.npy")
 

@@ -13,7 +13,6 @@ commits every part at once.
 from __future__ import annotations
 
 import ctypes
-import datetime as dt
 import hashlib
 import math
 import multiprocessing
@@ -22,6 +21,7 @@ import pickle
 import queue
 import random
 import signal
+import time
 import traceback
 from array import array
 from collections.abc import Callable
@@ -37,7 +37,7 @@ from whoosh.writing import SegmentWriter
 from .analysis import analysis_for, analysis_language
 from .articles import Article, FilePart, Problem, SourceFile, split_file
 from .schema import dupkey, file_signature_term
-from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder
+from .segments import NO_DATE, DocumentValues, SegmentArrays, SegmentBuilder, StoredText
 
 WRITER_MEMORY_MB = 1024
 """What one writer process may hold before it writes its segment (about 40 bytes a word)."""
@@ -170,18 +170,13 @@ class ArticleWriter(SegmentWriter):
             dupkey=dupkey(article.title, article.body, article.source),
             source=article.source, language=article.language,
             analysis=analysis_language(article.language))
-        stored = {"id": article.id, "file": source.path,
-                  "filesig": file_signature_term(source.path, source.signature),
-                  "title": article.title, "body": article.body, "language": article.language,
-                  "indexed": dt.datetime.now(dt.timezone.utc).replace(microsecond=0)}
-        for name in ("date", "source", "url"):
-            value = getattr(article, name)
-            if value:
-                stored[name] = value
-        self.add_document(**stored)
+        self.add_document(id=article.id, file=source.path,
+                          filesig=file_signature_term(source.path, source.signature))
         self.id_hashes.append(id_hash(article.id))
         self.arrays.add({"title": article.title, "body": article.body},
-                        analysis_for(article.language), values)
+                        analysis_for(article.language), values,
+                        StoredText(article.id, article.title, article.body, article.url,
+                                   int(time.time())))
 
     def full(self) -> bool:
         """True once the segment holds WRITER_MEMORY_MB of text: time to write it."""

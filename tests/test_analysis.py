@@ -13,7 +13,7 @@ from whoosh.support.charset import accent_map
 
 from conftest import DATA, REPO
 from searchsvc.analysis import GENERIC, STEMMED_LANGUAGES, Analysis, analysis_language
-from searchsvc.segments import DocumentValues, SegmentArrays, SegmentBuilder
+from searchsvc.segments import DocumentValues, SegmentArrays, SegmentBuilder, StoredText
 
 TEXTS = [path.read_text(encoding="utf-8", errors="replace")
          for folder in (REPO / "seeds", DATA / "articles", DATA / "ingest", DATA / "newsroom")
@@ -53,7 +53,8 @@ def test_the_segment_stores_every_documents_terms_in_word_order(tmp_path, langua
     for number, text in enumerate(TEXTS):
         builder.add({"title": text[:60], "body": text}, analysis,
                     DocumentValues(date=number, dupkey=number, source=None, language=language,
-                                   analysis=language))
+                                   analysis=language),
+                    StoredText(str(number), text[:60], text, None, 0))
     builder.write(tmp_path, "seg")
     segment = SegmentArrays(tmp_path, "seg")
     stored = list(segment.fields["body"].documents(np.arange(len(TEXTS))))
@@ -69,7 +70,8 @@ def test_the_vocabulary_counts_the_documents_holding_each_word_as_written(tmp_pa
     builder = SegmentBuilder()
     texts = ["Harbours and the harbour", "HARBOUR news", "Café society", "cafe"]
     for text in texts:
-        builder.add({"body": text}, analysis, DocumentValues(0, 0, None, "en", "en"))
+        builder.add({"body": text}, analysis, DocumentValues(0, 0, None, "en", "en"),
+                    StoredText(text, "", text, None, 0))
     builder.write(tmp_path, "seg")
     segment = SegmentArrays(tmp_path, "seg")
     words = dict(zip((w.decode() for w in segment.vocabulary.words()),

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import requests
 
@@ -50,9 +51,9 @@ def write_stories(folder: Path, numbers, edition: int = 0) -> None:
 
 def indexed_state(index_dir: Path) -> dict[str, str]:
     """What the served index holds: article id -> title."""
-    index, _ = IndexStore(index_dir).open()
-    with index.searcher() as searcher:
-        return {fields["id"]: fields["title"] for fields in searcher.all_stored_fields()}
+    _, generation = IndexStore(index_dir).open()
+    live = np.flatnonzero(generation.live).tolist()
+    return {stored.id: stored.title for stored in map(generation.stored, live)}
 
 
 def expected_state(seeds: Path) -> dict[str, str]:
@@ -212,14 +213,22 @@ def truncate_toc(index_dir: Path) -> None:
         toc.write_bytes(toc.read_bytes()[:20])
 
 
+def segment_files(index_dir: Path) -> list[Path]:
+    """A segment's files: Whoosh's id terms and the arrays of its postings."""
+    generation = current_generation(index_dir)
+    found = [*generation.glob("MAIN_*.trm"), *generation.glob("MAIN_*.body.docs.npy")]
+    assert found
+    return found
+
+
 def garble_segments(index_dir: Path) -> None:
-    for segment in current_generation(index_dir).glob("*.seg"):
+    for segment in segment_files(index_dir):
         segment.write_bytes(bytes(random.Random(1).randrange(256)
                                   for _ in range(segment.stat().st_size)))
 
 
 def delete_segments(index_dir: Path) -> None:
-    for segment in current_generation(index_dir).glob("*.seg"):
+    for segment in segment_files(index_dir):
         segment.unlink()
 
 

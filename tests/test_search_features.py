@@ -284,3 +284,23 @@ def test_snippets_stay_short_when_a_word_is_everywhere(tmp_path):
     assert len(text) <= 4 * 240
     numbers = re.findall(r"number (\d+) near", text)
     assert numbers and len(numbers) == len(set(numbers))  # no sentence shown twice
+
+
+@pytest.mark.parametrize("q", ["rotterdam", "port strike", "oil prices volcano", "harbour"])
+def test_ranking_only_the_best_by_score_lists_what_ranking_all_lists(index, q, monkeypatch):
+    """Stories.listed tries the articles the proximity bonus went to first; the pages must be
+    those that ranking every matched article gives."""
+    from searchsvc.searching import stories
+
+    quick = [[(hit.id, hit.score, hit.similar) for hit in search(index, q, page=page,
+                                                                  per_page=3).hits]
+             for page in (1, 2, 3)]
+    original = stories.Stories.listed
+    monkeypatch.setattr(stories.Stories, "listed",
+                        lambda self, order, ties, wanted, among=None:
+                        original(self, order, ties, wanted))
+    monkeypatch.setattr(index.cache, "entries", 0)
+    slow = [[(hit.id, hit.score, hit.similar) for hit in search(index, q, page=page,
+                                                                 per_page=3).hits]
+            for page in (1, 2, 3)]
+    assert quick == slow and quick[0]

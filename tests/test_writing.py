@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 
+import numpy as np
 import pytest
 from whoosh import index as whoosh_index
 
@@ -53,12 +54,21 @@ def build(monkeypatch, roots, folder, processes: int):
     return update_index(folder, roots, progress=False)
 
 
-def stored(folder) -> list[dict]:
-    """Every document's stored fields, but the time it was indexed (each build has its own)."""
+def stored(folder) -> list[tuple]:
+    """Every live article as stored (id, headline, text, link, date, source, language), in
+    index order; not the time it was indexed (each build has its own)."""
+    generation = Generation(IndexStore(folder).current())
     ix = whoosh_index.open_dir(str(IndexStore(folder).current()))
     with ix.reader() as reader:
-        return [{name: value for name, value in fields.items() if name != "indexed"}
-                for _, fields in reader.iter_docs()]
+        whoosh_ids = [fields["id"] for _, fields in reader.iter_docs()]
+    articles = []
+    for docnum in np.flatnonzero(generation.live).tolist():
+        text = generation.stored(docnum)
+        codes = [generation.columns[name][0][docnum] for name in ("source", "language")]
+        articles.append((text.id, text.title, text.body, text.url, generation.day(docnum),
+                         *codes))
+    assert [article[0] for article in articles] == whoosh_ids  # Whoosh's ids, in the same order
+    return articles
 
 
 def answers(folder) -> list:
@@ -128,8 +138,8 @@ def test_spelling_words_count_the_articles_holding_them(monkeypatch, tmp_path, l
     build(monkeypatch, library, tmp_path / "index", processes=2)
     counts = vocabulary(tmp_path / "index")
     # "harbour" is in the headlines or bodies of the wire stories and dispatches
-    holding = sum(re.search(r"\bharbour\b", (fields["title"] + " " + fields["body"]).lower())
-                  is not None for fields in stored(tmp_path / "index"))
+    holding = sum(re.search(r"\bharbour\b", (title + " " + body).lower()) is not None
+                  for _, title, body, *_ in stored(tmp_path / "index"))
     assert counts[b"harbour"] == holding > 400
 
 

@@ -88,9 +88,11 @@ def xss_site(tmp_path_factory):
         write_text_seed(seeds, number, vector)
         (seeds / f"page-{number:03d}.html").write_text(html_page(number, vector))
     for number, name in enumerate(HOSTILE_NAMES):
-        (seeds / name).write_text(seed_text(f"Hostile name {number}", f"textprobe {FILLER}"))
+        # each its own text: files with one text are versions of one story, listed once
+        (seeds / name).write_text(seed_text(f"Hostile name {number}",
+                                            f"textprobe hostile{number} {FILLER}"))
     records = [json_record(n, v) for n, v in enumerate(VECTORS)]
-    records += [{"id": vector, "title": f"Hostile id {n}", "body": f"jsonprobe {FILLER}"}
+    records += [{"id": vector, "title": f"Hostile id {n}", "body": f"jsonprobe id{n} {FILLER}"}
                 for n, vector in enumerate(VECTORS[:5])]
     records += [{"id": f"formula{n}", "title": formula, "body": f"jsonprobe formula {FILLER}",
                  "source": formula, "url": formula, "language": "en"}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import ArticleError
 from .encoding import decode_text, looks_binary, stream_encoding
+from .folders import FOLDER_FILE, FolderDefaults, folder_defaults, save_folder_defaults
 from .jsonl import holds_json_lines, read_json, read_jsonl
 from .model import Article, make_article
 from .reuters import read_reuters
@@ -30,17 +31,21 @@ FORMATS = {
 # Files that travel with collections but are not articles.
 DEFAULT_EXCLUDES = ("README*", "LICENSE*", "LICENCE*", "COPYING*", "CHANGELOG*", "SOURCE.md", ".*")
 
-__all__ = ["Article", "FilePart", "Problem", "SourceFile", "find_files", "make_article",
-           "read_file", "split_file"]
+__all__ = ["FOLDER_FILE", "Article", "FilePart", "Flag", "FolderDefaults", "Problem",
+           "SourceFile", "find_files", "make_article", "read_file", "save_folder_defaults",
+           "split_file"]
 
 
 @dataclass(frozen=True)
 class SourceFile:
-    """A file to ingest: where it is, the id prefix its articles get, and its change signature."""
+    """A file to ingest: where it is, the id prefix its articles get, its change signature
+    (which covers its folder's defaults: a file whose folder says otherwise is read again),
+    and what its folder says of its articles."""
 
     path: str
     id: str
     signature: str
+    defaults: FolderDefaults | None = None
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,17 @@ class Problem:
     reason: str
 
 
+@dataclass(frozen=True)
+class Flag(Problem):
+    """Something to know about an article that was indexed all the same (a page indexed by
+    its headline alone)."""
+
+
 def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ()) -> list[SourceFile]:
     """Every article file under the roots, in a stable order. A root may also be a single file."""
     patterns = (*DEFAULT_EXCLUDES, *excludes)
     found: dict[str, SourceFile] = {}
+    folders: dict = {}  # folder -> what it says of its articles
     for root in roots:
         root = Path(root).resolve()
         if root.is_file():
@@ -72,15 +84,19 @@ def find_files(roots: Iterable[str | os.PathLike], excludes: Iterable[str] = ())
             if path.suffix.lower() not in FORMATS:
                 continue
             stat = path.stat()
-            found[str(path)] = SourceFile(str(path), relative.as_posix(),
-                                          f"{stat.st_mtime_ns}:{stat.st_size}")
+            defaults = folder_defaults(path.parent, folders)
+            signature = f"{stat.st_mtime_ns}:{stat.st_size}"
+            if defaults:
+                signature += f":{defaults.key()}"
+            found[str(path)] = SourceFile(str(path), relative.as_posix(), signature,
+                                          defaults or None)
     return list(found.values())
 
 
 def read_file(source: SourceFile, *, part: FilePart | None = None,
               progress: Progress | None = None) -> Iterator[Article | Problem]:
-    """The articles of one file (or of one part of it, from `split_file`), and a Problem for
-    each record that cannot be read. `progress`, when given, is called with the number of
+    """The articles of one file (or of one part of it, from `split_file`), a Problem for each
+    record that cannot be read, and a Flag after each article indexed with a caveat. `progress`, when given, is called with the number of
     bytes read since its last call, as reading goes; by the time the iterator ends (or raises
     ArticleError) the calls add up to the size of the file or part.
 
@@ -153,17 +169,21 @@ def _records(source: SourceFile, kind: str, part: FilePart, progress: Progress |
     if kind != "jsonl" and not whole:
         raise ValueError(f"{source.path}: only JSON Lines files are read in parts")
     if kind in ("html", "text"):
-        yield _read_whole(source, kind, part.end)
+        article = _read_whole(source, kind, part.end)
+        yield article
+        if kind == "html" and not article.body:
+            yield Flag(source.path, "no article text found; indexed by its headline and date")
         return
     pieces = text_pieces(source.path, part, progress)
     if kind == "jsonl":
         records = read_jsonl(pieces, id=source.id, path=source.path, limit=MAX_FILE_BYTES,
-                             first_line=part.first_line)
+                             first_line=part.first_line, defaults=source.defaults)
     elif kind == "json":
-        records = read_json(pieces, id=source.id, path=source.path, limit=MAX_FILE_BYTES)
+        records = read_json(pieces, id=source.id, path=source.path, limit=MAX_FILE_BYTES,
+                            defaults=source.defaults)
     else:
         records = read_reuters(unix_newlines(pieces), id=source.id, path=source.path,
-                               limit=MAX_FILE_BYTES)
+                               limit=MAX_FILE_BYTES, defaults=source.defaults)
     started = False
     try:
         for record in records:
@@ -195,11 +215,12 @@ def _read_whole(source: SourceFile, kind: str, size: int) -> Article:
             page = extract_html(data)
             return make_article(id=source.id, path=source.path, body=page.body,
                                 title=page.title, date=page.date, source=page.source,
-                                language=page.language, url=page.url)
+                                language=page.language, url=page.url,
+                                defaults=source.defaults)
         text = decode_text(data)
         if not text.strip():
             raise ArticleError("the file holds only whitespace")
-        return read_text(text, id=source.id, path=source.path)
+        return read_text(text, id=source.id, path=source.path, defaults=source.defaults)
     except (ValueError, RecursionError) as exc:
         raise ArticleError(_reason(exc)) from None
 

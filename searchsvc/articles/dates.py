@@ -18,15 +18,18 @@ _FORMATS = (
 )
 
 
-def parse_date(value: object) -> dt.date | None:
-    """The calendar date in `value` (ISO, RFC 2822, Reuters and common forms), or None."""
+def parse_date(value: object, zone: dt.tzinfo | None = None) -> dt.date | None:
+    """The calendar date in `value` (ISO, RFC 2822, Reuters and common forms), or None. A
+    time written with its offset (or a Unix time) counts in `zone` when one is given (the
+    time zone of the articles' folder): 23:30 UTC is the next day in Tokyo. Without a
+    zone, or for a time without an offset, the date is the one written (Unix times: UTC)."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_zone(value, zone).date()
     if isinstance(value, dt.date):
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
-            return dt.datetime.fromtimestamp(value, dt.timezone.utc).date()
+            return dt.datetime.fromtimestamp(value, zone or dt.timezone.utc).date()
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str):
@@ -34,6 +37,11 @@ def parse_date(value: object) -> dt.date | None:
     text = value.strip()
     if not text:
         return None
+    if zone is not None:
+        try:
+            return _in_zone(dt.datetime.fromisoformat(text), zone).date()
+        except ValueError:
+            pass
     match = _ISO.match(text)
     if match:
         return _valid(*map(int, match.groups()))
@@ -50,7 +58,17 @@ def parse_date(value: object) -> dt.date | None:
         parsed = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    return parsed.date() if parsed else None
+    return _in_zone(parsed, zone).date() if parsed else None
+
+
+def _in_zone(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """`moment` in `zone` when both say their time zone; as written otherwise."""
+    if zone is None or moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(zone)
+    except (OverflowError, ValueError):
+        return moment
 
 
 def _valid(year: int, month: int, day: int) -> dt.date | None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 from bs4 import BeautifulSoup
 
+from .folders import FolderDefaults
 from .model import Article, make_article
 from .streaming import BadRecord, numbered_lines
 
@@ -35,7 +36,8 @@ _HTML_TAG = re.compile(
     r"noscript|iframe|template)(?=[\s/>])|!--)", re.IGNORECASE)
 
 
-def read_json(pieces: Iterable[str], *, id: str, path: str, limit: int
+def read_json(pieces: Iterable[str], *, id: str, path: str, limit: int,
+              defaults: FolderDefaults | None = None
               ) -> Iterator[Article | BadRecord]:
     """A JSON file (not JSON Lines, see `holds_json_lines`): one article object, a list of
     them, or an object holding such a list (the first member named in _LIST_KEYS that is a
@@ -45,9 +47,9 @@ def read_json(pieces: Iterable[str], *, id: str, path: str, limit: int
     first = json_text.peek()
     members = None
     if first == "[":
-        yield from _items(json_text, id=id, path=path)
+        yield from _items(json_text, id=id, path=path, defaults=defaults)
     elif first == "{":
-        members = yield from _object(json_text, id=id, path=path, limit=limit)
+        members = yield from _object(json_text, id=id, path=path, defaults=defaults, limit=limit)
     elif first:
         json_text.value()
         raise ValueError("the JSON holds neither an article object nor a list of articles")
@@ -56,7 +58,7 @@ def read_json(pieces: Iterable[str], *, id: str, path: str, limit: int
     if json_text.peek():
         raise json_text.error(json_text.pos, "Extra data")
     if members is not None:
-        yield _article(members, id=id, path=path)
+        yield _article(members, id=id, path=path, defaults=defaults)
 
 
 def holds_json_lines(pieces: Iterable[str], limit: int) -> bool:
@@ -86,7 +88,8 @@ def holds_json_lines(pieces: Iterable[str], limit: int) -> bool:
     return any(text and not text.isspace() for text in itertools.chain([rest], pieces))
 
 
-def read_jsonl(pieces: Iterable[str], *, id: str, path: str, limit: int, first_line: int = 1
+def read_jsonl(pieces: Iterable[str], *, id: str, path: str, limit: int, first_line: int = 1,
+               defaults: FolderDefaults | None = None
                ) -> Iterator[Article | BadRecord]:
     """A JSON Lines file, or a part of one starting at line `first_line`: one article object
     per line; a line that does not parse, or is longer than `limit` characters, is reported."""
@@ -106,7 +109,7 @@ def read_jsonl(pieces: Iterable[str], *, id: str, path: str, limit: int, first_l
         except RecursionError:
             yield BadRecord(str(number), f"line {number}: JSON nested too deeply")
             continue
-        yield _record(item, number, id=id, path=path)
+        yield _record(item, number, id=id, path=path, defaults=defaults)
 
 
 _DECODER = json.JSONDecoder()
@@ -202,7 +205,8 @@ class _JsonText:
         return True
 
 
-def _items(json_text: _JsonText, *, id: str, path: str) -> Iterator[Article | BadRecord]:
+def _items(json_text: _JsonText, *, id: str, path: str, defaults: FolderDefaults | None
+           ) -> Iterator[Article | BadRecord]:
     """The items of the list at the position, each as it is read."""
     json_text.expect("[", "Expecting '['")
     if json_text.peek() == "]":
@@ -215,7 +219,7 @@ def _items(json_text: _JsonText, *, id: str, path: str) -> Iterator[Article | Ba
             item = json_text.value()
         except ValueError as exc:
             raise ValueError(f"item {number}: {exc}") from None
-        yield _record(item, number, id=id, path=path)
+        yield _record(item, number, id=id, path=path, defaults=defaults)
         following = json_text.peek()
         if following not in ("]", ","):
             raise json_text.error(json_text.pos, "Expecting ',' delimiter")
@@ -224,7 +228,8 @@ def _items(json_text: _JsonText, *, id: str, path: str) -> Iterator[Article | Ba
             return
 
 
-def _object(json_text: _JsonText, *, id: str, path: str, limit: int
+def _object(json_text: _JsonText, *, id: str, path: str, limit: int,
+            defaults: FolderDefaults | None
             ) -> Iterator[Article | BadRecord]:
     """Read the object at the position: when it holds a list of articles, yield them and
     return None; otherwise return its members (at most `limit` characters of them)."""
@@ -242,7 +247,7 @@ def _object(json_text: _JsonText, *, id: str, path: str, limit: int
         json_text.expect(":", "Expecting ':' delimiter")
         if members is not None and key in _LIST_KEYS and json_text.peek() == "[":
             members = None
-            yield from _items(json_text, id=id, path=path)
+            yield from _items(json_text, id=id, path=path, defaults=defaults)
         else:
             value = json_text.value()
             if members is not None:
@@ -255,17 +260,18 @@ def _object(json_text: _JsonText, *, id: str, path: str, limit: int
         json_text.expect(",", "Expecting ',' delimiter")
 
 
-def _record(item: object, number: int, *, id: str, path: str) -> Article | BadRecord:
+def _record(item: object, number: int, *, id: str, path: str,
+            defaults: FolderDefaults | None) -> Article | BadRecord:
     if not isinstance(item, dict):
         return BadRecord(str(number), f"item {number}: not a JSON object")
     key = _first(item, "id") or str(number)
     try:
-        return _article(item, id=f"{id}:{key}", path=path)
+        return _article(item, id=f"{id}:{key}", path=path, defaults=defaults)
     except ValueError as exc:
         return BadRecord(key, f"item {number}: {exc}")
 
 
-def _article(item: dict, *, id: str, path: str) -> Article:
+def _article(item: dict, *, id: str, path: str, defaults: FolderDefaults | None) -> Article:
     body = _first(item, "body")
     if not body:
         raise ValueError("no article text (looked for: " + ", ".join(FIELDS["body"]) + ")")
@@ -273,7 +279,8 @@ def _article(item: dict, *, id: str, path: str) -> Article:
         body = html_fragment_text(body)
     return make_article(id=id, path=path, body=body, title=_first(item, "title"),
                         date=_first(item, "date", raw=True), source=_first(item, "source"),
-                        url=_first(item, "url"), language=_first(item, "language"))
+                        url=_first(item, "url"), language=_first(item, "language"),
+                        defaults=defaults)
 
 
 def _first(item: dict, field: str, raw: bool = False):

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 from .dates import parse_date
+from .folders import FolderDefaults
 from .language import detect_language, normalize_language
 
 HEADLINE_CHARS = 90
@@ -27,17 +28,21 @@ class Article:
 
 def make_article(*, id: str, path: str, body: str, title: str | None = None, date: object = None,
                  source: str | None = None, language: str | None = None,
-                 url: str | None = None) -> Article:
-    """Normalise what a reader found: tidy whitespace, derive a missing headline and language."""
+                 url: str | None = None, defaults: FolderDefaults | None = None) -> Article:
+    """Normalise what a reader found: tidy whitespace, derive a missing headline and language.
+    What the file does not say, its folder's `defaults` may: the source, the language (else
+    detected), the time zone its times are read in."""
+    defaults = defaults or FolderDefaults()
     body = clean_paragraphs(body)
     title = clean_line(title or "") or headline_from(body)
     return Article(
         id=id,
         title=title,
         body=body,
-        date=parse_date(date),
-        source=clean_line(source or "") or None,
-        language=normalize_language(language) or detect_language(f"{title}\n{body}"),
+        date=parse_date(date, defaults.zone()),
+        source=clean_line(source or "") or defaults.source,
+        language=(normalize_language(language) or defaults.language
+                  or detect_language(f"{title}\n{body}")),
         url=clean_line(url or "") or None,
         path=path,
     )

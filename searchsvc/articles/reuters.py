@@ -4,6 +4,7 @@ import html
 import re
 from collections.abc import Iterable, Iterator
 
+from .folders import FolderDefaults
 from .model import Article, make_article
 from .streaming import BadRecord
 
@@ -13,8 +14,8 @@ _ELEMENTS = {tag: re.compile(rf"<{tag}\b[^>]*>(.*?)</{tag}>", re.S)
              for tag in ("TITLE", "BODY", "TEXT", "DATE")}
 
 
-def read_reuters(pieces: Iterable[str], *, id: str, path: str, limit: int
-                 ) -> Iterator[Article | BadRecord]:
+def read_reuters(pieces: Iterable[str], *, id: str, path: str, limit: int,
+                 defaults: FolderDefaults | None = None) -> Iterator[Article | BadRecord]:
     """Every story in the SGML text (read a piece at a time), its NEWID keeping its id stable
     (a story without one is numbered by its place in the file). A story longer than `limit`
     characters is reported and passed over."""
@@ -35,7 +36,7 @@ def read_reuters(pieces: Iterable[str], *, id: str, path: str, limit: int
             title = f"Untitled Reuters story {key}"  # one UNPROC story has no text at all
         yield make_article(id=f"{id}:{key}", path=path, body=_reflow(body), title=title,
                            date=(_element(story, "DATE") or "").strip(), source="Reuters",
-                           language="en")
+                           language="en", defaults=defaults)
     if number == 0:
         raise ValueError("no <REUTERS> stories found in the SGML file")
 

@@ -3,6 +3,7 @@ headline-first text (first line is the headline, as in the BBC corpus)."""
 
 import re
 
+from .folders import FolderDefaults
 from .model import Article, make_article
 
 HEADER_KEYS = {"date": "date", "title": "title", "headline": "title", "source": "source",
@@ -11,7 +12,8 @@ _HEADER = re.compile(r"^\s*([A-Za-z]+)\s*:?\s+(\S.*?)\s*$")
 _SENTENCE_PUNCT = re.compile(r"[.!?:;,\"”]$")
 
 
-def read_text(text: str, *, id: str, path: str) -> Article:
+def read_text(text: str, *, id: str, path: str, defaults: FolderDefaults | None = None
+              ) -> Article:
     """Parse one plain-text article."""
     lines = text.split("\n")
     headers: dict[str, str] = {}
@@ -41,7 +43,8 @@ def read_text(text: str, *, id: str, path: str) -> Article:
         title = paragraphs.pop(0)
     return make_article(id=id, path=path, body="\n\n".join(paragraphs), title=title,
                         date=headers.get("date"), source=source,
-                        language=headers.get("language"), url=headers.get("url"))
+                        language=headers.get("language"), url=headers.get("url"),
+                        defaults=defaults)
 
 
 def _is_source_line(paragraph: str) -> bool:

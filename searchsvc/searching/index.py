@@ -10,6 +10,7 @@ others go on answering from the old one, then all switch.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -24,13 +25,14 @@ from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..errors import ArticleNotFound, QueryError
 from ..evaluation import Evaluator
 from ..generation import Generation
+from ..headlines import display_title
 from ..indexing import IndexStore
 from ..ranking import relevance_scores, with_variants, word_variants
 from ..schema import TEXT_FIELDS
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, facet_counts
+from .stories import Stories, day_counts, facet_counts
 
 FACETS = ("source", "language", "month")
 MAX_SUGGESTIONS = 20
@@ -65,14 +67,19 @@ class _Shared:
 
 
 class _Context:
-    """One thread's view of a generation: its own Whoosh searcher and parser."""
+    """One thread's view of a generation: its parser and, when needed, a Whoosh searcher."""
 
     def __init__(self, shared: _Shared):
         self.shared = shared
         self.version = shared.version
         self.generation = shared.generation
-        self.searcher = shared.index.searcher()
-        self.evaluator = Evaluator(self.generation, self.searcher)
+        self.evaluator = Evaluator(self.generation, lambda: self.searcher)
+
+    @cached_property
+    def searcher(self):
+        """A Whoosh searcher of this thread's own, for looking articles up by id (Whoosh's
+        file readers are not thread-safe); searches never need one."""
+        return self.shared.index.searcher()
 
     @cached_property
     def parser(self):
@@ -92,10 +99,16 @@ class _Context:
                                     lambda: word_variants(self.evaluator, fieldname, word))
 
     def stored(self, docnum: int) -> StoredArticle:
-        return StoredArticle.from_stored(self.searcher.stored_fields(docnum))
+        generation = self.generation
+        source, language = (values[int(codes[docnum])]
+                            for codes, values in (generation.columns["source"],
+                                                  generation.columns["language"]))
+        return StoredArticle.of(generation.stored(docnum), generation.day(docnum), source,
+                                language)
 
     def close(self) -> None:
-        self.searcher.close()
+        if "searcher" in self.__dict__:
+            self.searcher.close()
 
 
 class SearchIndex:
@@ -158,12 +171,14 @@ class SearchIndex:
         started = time.perf_counter()
         context = self._context()
         cached = self.cache.get(context.version, request)
-        if cached is not None:
-            return replace(cached, took_ms=(time.perf_counter() - started) * 1000)
+        if cached is not None:  # took_ms stays the time the search took
+            return cached
         parsed = context.parse(request.q)
         evaluator = context.evaluator
         generation = context.generation
         within = _filters(generation, request)
+        if request.story is not None:
+            within = _story(context, request.story, within)
         # the words' variants count towards matching, scores and snippets; the proximity
         # bonus and the keyword order go by the words as typed
         expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
@@ -171,8 +186,17 @@ class SearchIndex:
         docnums, scores = found.docs, found.scores.copy()
         words = matching.units(parsed.query)
         held = matching.held(evaluator, words, docnums) if len(words) > 1 else None
+        # the newest of what this search lists without its dates: date presets count from it
+        latest = _newest(generation, docnums if held is None or request.sort == "relevance"
+                         else docnums[held.relaxed()[0]])
+        dated = _dated(generation, request)
+        if dated is not None:
+            keep = dated[docnums]
+            docnums, scores = docnums[keep], scores[keep]
+            held = matching.Held(held.units, held.holds[:, keep]) if held is not None else None
         left_out: tuple[str, ...] = ()
         ties = docnums
+        best = None
         if request.sort == "relevance":
             scores = order = relevance_scores(evaluator, parsed, request.q, docnums, scores)
         else:
@@ -187,14 +211,19 @@ class SearchIndex:
             ties = -docnums if newest else docnums
         start = (request.page - 1) * request.per_page
         codes = np.asarray(generation.dupkeys)[docnums]
-        stories = Stories(codes, generation.meta["stories"])
-        listed = stories.listed(order, ties, start + request.per_page)
+        stories = Stories(codes, generation.meta["stories"]) if request.story is None else \
+            Stories(np.arange(1, len(docnums) + 1), len(docnums))  # one story's versions apart
+        # in relevance order by score, the proximity bonus went to the best by score, which
+        # hold every article ranked above any other
+        listed = stories.listed(order, ties, start + request.per_page,
+                                among=best if order is scores else None)
         terms = {field: querying.query_terms(expanded, generation, field)
                  for field in TEXT_FIELDS}
         hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, terms)
                 for position, similar in listed[start:start + request.per_page]]
         shown = docnums[stories.representatives()]
         facets = {name: facet_counts(*generation.columns[name], shown) for name in FACETS}
+        facets["day"] = day_counts(generation.dates, shown)
         matched = None
         if held is not None:
             every = codes[held.every()]
@@ -204,7 +233,7 @@ class SearchIndex:
         results = Results(request=request, total=stories.count(), hits=hits,
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                           suggestion=spelling.suggestion(request.q, evaluator, context.within),
-                          total_articles=len(docnums), matching=matched)
+                          total_articles=len(docnums), matching=matched, newest=latest)
         self.cache.put(context.version, request, results)
         return results
 
@@ -215,14 +244,20 @@ class SearchIndex:
         if docnum is None:
             raise ArticleNotFound(f"no article with id {article_id!r}")
         article = context.stored(docnum)
-        terms = frozenset()
+        terms = {field: frozenset() for field in TEXT_FIELDS}
         if q:
             parsed = context.parse(SearchRequest(q=q).validated().q)
-            terms = querying.query_terms(parsed.query, context.generation, "body")
+            # the words' variants, as the results' snippets mark them
+            expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
+            terms = {field: querying.query_terms(expanded, context.generation, field)
+                     for field in TEXT_FIELDS}
         analysis = analysis_for(article.language)
         paragraphs = [p for p in article.body.split("\n\n") if p]
-        return replace(article, body_html=[snippets.marked(p, analysis, terms)
-                                           for p in paragraphs])
+        readable = display_title(article.title, article.body, article.language)
+        return replace(article, display_title=readable,
+                       title_html=snippets.marked(readable, analysis, terms["title"]),
+                       body_html=[snippets.marked(p, analysis, terms["body"])
+                                  for p in paragraphs])
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of what has been typed so far (searchsvc.searching.suggestions)."""
@@ -271,7 +306,7 @@ def _warm(context: _Context) -> None:
 
 
 def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | None:
-    """The documents the request's filters admit (None: no filter)."""
+    """The documents the request's source and language admit (None: no filter)."""
     mask = None
 
     def narrow(admitted: np.ndarray) -> None:
@@ -284,15 +319,34 @@ def _filters(generation: Generation, request: SearchRequest) -> np.ndarray | Non
             chosen = [code for code, value in enumerate(values) if value
                       and _names(name, value, wanted)]
             narrow(np.isin(codes, chosen))
-    if request.date_from or request.date_to:
-        dates = np.asarray(generation.dates)
-        admitted = dates != 0
-        if request.date_from:
-            admitted &= dates >= request.date_from.toordinal()
-        if request.date_to:
-            admitted &= dates <= request.date_to.toordinal()
-        narrow(admitted)
     return mask
+
+
+def _dated(generation: Generation, request: SearchRequest) -> np.ndarray | None:
+    """The documents the request's from/to dates admit (None: no dates)."""
+    if not (request.date_from or request.date_to):
+        return None
+    dates = np.asarray(generation.dates)
+    admitted = dates != 0
+    if request.date_from:
+        admitted &= dates >= request.date_from.toordinal()
+    if request.date_to:
+        admitted &= dates <= request.date_to.toordinal()
+    return admitted
+
+
+def _newest(generation: Generation, docnums: np.ndarray) -> dt.date | None:
+    dates = np.asarray(generation.dates)[docnums]
+    return dt.date.fromordinal(int(dates.max())) if len(dates) and dates.max() else None
+
+
+def _story(context: _Context, article_id: str, within: np.ndarray | None) -> np.ndarray:
+    """`within` narrowed to the versions of the story of `article_id` (none when no article
+    has that id)."""
+    codes = np.asarray(context.generation.dupkeys)
+    docnum = context.searcher.document_number(id=article_id)
+    versions = codes == codes[docnum] if docnum is not None else np.zeros(len(codes), bool)
+    return versions if within is None else within & versions
 
 
 def _names(field: str, value: str, wanted: str) -> bool:
@@ -306,9 +360,10 @@ def _hit(context: _Context, docnum: int, score: float, similar: int,
          terms: dict[str, frozenset[str]]) -> Hit:
     article = context.stored(docnum)
     analysis = analysis_for(article.language)
+    readable = display_title(article.title, article.body, article.language)
     return Hit(id=article.id, title=article.title, date=article.date, source=article.source,
                language=article.language, url=article.url, score=round(score, 4),
-               title_html=snippets.marked(article.title, analysis, terms["title"]),
+               title_html=snippets.marked(readable, analysis, terms["title"]),
                snippet=snippets.snippet(article.body, analysis, terms["body"]), similar=similar,
-               indexed=article.indexed)
+               indexed=article.indexed, display_title=readable)
 

@@ -32,10 +32,15 @@ class SearchRequest:
     language: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    story: str | None = None
+    """An article's id: only the versions of its story, listed apart (what "N similar"
+    opens)."""
     window: int | None = MAX_RESULT_WINDOW  # how deep pages reach (None: all, for exports)
 
-    def validated(self) -> "SearchRequest":
-        if not self.q or not self.q.strip():
+    def validated(self, query_required: bool = True) -> "SearchRequest":
+        """This request, or QueryError. `query_required=False` checks the rest of a search
+        that has no query (the one an article page was opened from)."""
+        if query_required and (not self.q or not self.q.strip()):
             raise QueryError("the query is empty: type one or more words")
         check_text(self.q, "query")
         if self.page < 1:
@@ -64,7 +69,8 @@ def check_text(text: str, what: str) -> None:
 @dataclass(frozen=True)
 class Hit:
     """One result: plain-text fields, plus `title_html` and `snippet`, which are escaped HTML
-    with <mark> around matched terms."""
+    with <mark> around matched terms. `title` is the headline as stored; `display_title`
+    (and `title_html`) the same in sentence case where it was written all in capitals."""
 
     id: str
     title: str
@@ -76,14 +82,19 @@ class Hit:
     title_html: str
     snippet: str
     similar: int = 0
-    """Near-duplicate versions of this story (same source, headline and lead) that also
-    matched and were collapsed into this hit."""
+    """Near-duplicate versions of this story (same source and start of text: see
+    searchsvc.schema.dupkey) that also matched and were collapsed into this hit; a search
+    with `story=<id>` lists them."""
     indexed: dt.datetime | None = None  # when it was added (None: by a searchsvc without it)
+    display_title: str = ""
 
 
 @dataclass(frozen=True)
 class FacetCount:
-    value: str
+    """How many results have a facet's value; value None counts those with none (no source,
+    undated), so the counts of a facet add up to the total."""
+
+    value: str | None
     count: int
 
 
@@ -103,6 +114,9 @@ class Results:
     matching: "Matching | None" = None
     """For words typed side by side: how many of the listed stories hold them all, and the
     words left out when none does (date orders list only the articles holding the rest)."""
+    newest: dt.date | None = None
+    """The newest date among the results this search lists without its `from` and `to`:
+    date presets ("past week") count back from it when the archive is older than that."""
 
     @property
     def pages(self) -> int:
@@ -125,10 +139,16 @@ class StoredArticle:
     body_html: list[str] = field(default_factory=list)
     """One entry per paragraph: escaped HTML, with <mark> around the words of the query the
     article was asked for with (see `SearchIndex.article`)."""
+    display_title: str = ""
+    """The headline in sentence case where it was written all in capitals
+    (searchsvc.headlines); `title` stays as stored. Set by `SearchIndex.article`."""
+    title_html: str = ""
+    """`display_title` escaped, with the query's words marked like `body_html`."""
 
     @classmethod
-    def from_stored(cls, stored: dict) -> "StoredArticle":
-        return cls(id=stored["id"], title=stored.get("title", ""), body=stored.get("body", ""),
-                   date=stored.get("date"), source=stored.get("source"),
-                   language=stored.get("language", "en"), url=stored.get("url"),
-                   indexed=stored.get("indexed"))
+    def of(cls, stored, date: dt.date | None, source: str | None,
+           language: str | None) -> "StoredArticle":
+        """The article from what it shows (searchsvc.segments.StoredText) and its columns."""
+        return cls(id=stored.id, title=stored.title, body=stored.body, date=date,
+                   source=source, language=language or "und", url=stored.url,
+                   indexed=dt.datetime.fromtimestamp(stored.indexed, dt.timezone.utc))

@@ -7,9 +7,13 @@ version, with the number of the others. Totals and facet counts count stories.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from .results import FacetCount
+
+DAY_SPAN = 62  # results dated within this many days are also counted per day
 
 
 def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
@@ -38,6 +42,7 @@ class Stories:
             distinct, counts = np.unique(codes, return_counts=True)
             self.versions = dict(zip(distinct.tolist(), counts.tolist()))
         self._repeated = None
+        self._firsts = None
 
     def _count_of(self, code: int) -> int:
         return int(self.versions[code])
@@ -52,13 +57,28 @@ class Stories:
                 self._repeated = np.flatnonzero(self.versions[self.codes] > 1)
         return self._repeated
 
-    def count(self) -> int:
-        repeated = self.repeated()
-        return len(self.codes) - len(repeated) + len(np.unique(self.codes[repeated]))
+    def _first_of_repeated(self) -> np.ndarray:
+        """Positions of the first version of each story that matched more than once."""
+        if self._firsts is None:
+            repeated = self.repeated()
+            _, first = np.unique(self.codes[repeated], return_index=True)
+            self._firsts = repeated[first]
+        return self._firsts
 
-    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+    def count(self) -> int:
+        return len(self.codes) - len(self.repeated()) + len(self._first_of_repeated())
+
+    def listed(self, order: np.ndarray, ties: np.ndarray, wanted: int,
+               among: np.ndarray | None = None) -> list[tuple[int, int]]:
         """(position, number of other versions) of the first `wanted` stories by `order`,
-        largest first (then by `ties`); ranks only as deep as collapsing needs."""
+        largest first (then by `ties`); ranks only as deep as collapsing needs. `among`,
+        positions known to hold the best by `order` (and every article ranked above any
+        other), is tried first: when it holds `wanted` stories, nothing else is ranked."""
+        if among is not None and len(among) < len(order):
+            found = self._first_stories(among[top(order[among], ties[among], len(among))],
+                                        wanted)
+            if len(found) == wanted:
+                return found
         depth = min(len(order), max(2 * wanted, wanted + 20))
         while True:
             listed, seen = [], set()
@@ -74,20 +94,46 @@ class Stories:
                 return listed
             depth = min(len(order), depth * 4)
 
+    def _first_stories(self, positions: np.ndarray, wanted: int) -> list[tuple[int, int]]:
+        """(position, other versions) of the first `wanted` stories among ranked positions."""
+        listed, seen = [], set()
+        for position in positions.tolist():
+            code = int(self.codes[position])
+            if code not in seen:
+                seen.add(code)
+                listed.append((position, self._count_of(code) - 1))
+                if len(listed) == wanted:
+                    break
+        return listed
+
     def representatives(self) -> np.ndarray:
-        """Positions of one version of each story (the first indexed), for facet counts."""
+        """Mask of one version of each story (the first indexed), for facet counts."""
+        chosen = np.ones(len(self.codes), dtype=bool)
         repeated = self.repeated()
-        if not len(repeated):
-            return np.arange(len(self.codes))
-        alone = np.ones(len(self.codes), dtype=bool)
-        alone[repeated] = False
-        _, first = np.unique(self.codes[repeated], return_index=True)
-        return np.sort(np.concatenate([np.flatnonzero(alone), repeated[first]]))
+        if len(repeated):
+            chosen[repeated] = False
+            chosen[self._first_of_repeated()] = True
+        return chosen
 
 
 def facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
-    """Counts of `docnums` per value of a code column (code 0: none, not counted)."""
+    """Counts of `docnums` per value of a code column, largest first, then a last count of
+    those with none (code 0: no source, undated), so the counts add up to the results."""
     counts = np.bincount(codes[docnums], minlength=len(values))
-    return sorted((FacetCount(str(values[code]), int(counts[code]))
-                   for code in np.flatnonzero(counts).tolist() if code),
-                  key=lambda f: (-f.count, f.value))
+    found = sorted((FacetCount(str(values[code]), int(counts[code]))
+                    for code in np.flatnonzero(counts).tolist() if code),
+                   key=lambda f: (-f.count, f.value))
+    return found + [FacetCount(None, int(counts[0]))] if counts[0] else found
+
+
+def day_counts(dates: np.ndarray, docnums: np.ndarray) -> list[FacetCount]:
+    """Counts of `docnums` per day ("YYYY-MM-DD", in order) when their dates span at most
+    DAY_SPAN days (a month's results drawn by the day); [] when they span more or none is
+    dated."""
+    days = np.asarray(dates)[docnums]
+    days = days[days != 0]
+    if not len(days) or int(days.max()) - int(days.min()) >= DAY_SPAN:
+        return []
+    distinct, counts = np.unique(days, return_counts=True)
+    return [FacetCount(dt.date.fromordinal(int(day)).isoformat(), int(count))
+            for day, count in zip(distinct.tolist(), counts.tolist())]

@@ -6,6 +6,7 @@ from flask import (Blueprint, Response, current_app, jsonify, request, stream_wi
                    url_for)
 
 from ..searching import Hit, Results, SearchIndex, StoredArticle
+from ..searching.matching import Matching
 from . import params
 from .exports import csv_chunks, cut_note, export_pages
 from .openapi import openapi_document
@@ -116,24 +117,33 @@ def results_json(results: Results) -> dict:
         "took_ms": round(results.took_ms, 2),
         "sort": req.sort,
         "filters": {"source": req.source, "language": req.language,
-                    "from": _iso(req.date_from), "to": _iso(req.date_to)},
+                    "from": _iso(req.date_from), "to": _iso(req.date_to), "story": req.story},
         "suggestion": results.suggestion,
+        "matching": matching_json(results.matching),
+        "newest": _iso(results.newest),
         "hits": [hit_json(hit) for hit in results.hits],
         "facets": {name: [{"value": f.value, "count": f.count} for f in counts]
                    for name, counts in results.facets.items()},
     }
 
 
+def matching_json(matching: Matching | None) -> dict | None:
+    if matching is None:
+        return None
+    return {"words": list(matching.words), "all_words": matching.all_words,
+            "left_out": list(matching.left_out)}
+
+
 def hit_json(hit: Hit) -> dict:
-    return {"id": hit.id, "title": hit.title, "date": _iso(hit.date), "source": hit.source,
-            "language": hit.language, "url": hit.url, "score": hit.score,
-            "snippet": hit.snippet, "similar": hit.similar}
+    return {"id": hit.id, "title": hit.title, "display_title": hit.display_title,
+            "date": _iso(hit.date), "source": hit.source, "language": hit.language,
+            "url": hit.url, "score": hit.score, "snippet": hit.snippet, "similar": hit.similar}
 
 
 def article_json(article: StoredArticle) -> dict:
-    return {"id": article.id, "title": article.title, "date": _iso(article.date),
-            "source": article.source, "language": article.language, "url": article.url,
-            "body": article.body, "body_html": article.body_html}
+    return {"id": article.id, "title": article.title, "display_title": article.display_title,
+            "date": _iso(article.date), "source": article.source, "language": article.language,
+            "url": article.url, "body": article.body, "body_html": article.body_html}
 
 
 def _iso(value):

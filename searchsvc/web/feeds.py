@@ -74,7 +74,7 @@ def atom_feed(results: Results, index_built: dt.datetime) -> ET.Element:
     for hit, updated in entries:
         entry = ET.SubElement(feed, "entry")
         _text(entry, "id", entry_id(hit.id))
-        _text(entry, "title", hit.title)
+        _text(entry, "title", hit.display_title)
         _text(entry, "updated", _timestamp(updated))
         _link(entry, "alternate", url_for("pages.article", article_id=hit.id, q=query,
                                           _external=True), "text/html")
@@ -95,7 +95,8 @@ def feed_id(req: SearchRequest) -> str:
              "source": req.source and req.source.lower(),
              "language": req.language and req.language.lower(),
              "from": req.date_from and req.date_from.isoformat(),
-             "to": req.date_to and req.date_to.isoformat()}
+             "to": req.date_to and req.date_to.isoformat(),
+             "story": req.story}
     return TAG + "search?" + urlencode({k: v for k, v in terms.items() if v}, quote_via=quote)
 
 

@@ -49,6 +49,10 @@ _NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
 _EMPTY = {"type": "string", "maxLength": 0}
 _DATE_OR_EMPTY = {"anyOf": [{"type": "string", "format": "date"}, _EMPTY]}
 _NO_NUL = r"^[^\x00]*$"  # every route refuses a NUL in a query with a 400
+_DISPLAY_TITLE = {"type": "string", "description": "The headline to show: one written all in "
+                  "capitals (as Reuters wrote them) in sentence case, each word as the "
+                  "article's text writes it, acronyms and tickers (`U.S.`, `OPEC`, `<XON>`) "
+                  "kept; any other headline as it is."}
 
 
 def _optional_integer(minimum: int, maximum: int, default: int) -> dict:
@@ -80,6 +84,10 @@ FILTERS = [
     _param("to", "Only articles dated on or before this day, YYYY-MM-DD (empty: no bound); "
            "a `to` before `from` is a 400.", _DATE_OR_EMPTY),
 ]
+STORY = _param("story", "An article id: only the versions of that article's story (the "
+               "copies a hit's `similar` counts), each listed apart (empty: every story, each "
+               "once). An id no article has matches nothing.",
+               {"type": "string", "maxLength": MAX_FILTER_CHARS["story"]})
 SORT = _param("sort", "`relevance` (best match first: articles holding more of the query's "
               "words, then a relevance score that favours rare words, headline matches and "
               "words close together; the scoring may change between versions), `newest` or "
@@ -98,8 +106,13 @@ ARTICLE_ID = _param("id", "The article id: its file's path under the indexed fol
                     f"{MAX_ARTICLE_ID_CHARS:,} characters fit the request line in any script.",
                     {"type": "string", "minLength": 1, "maxLength": MAX_ARTICLE_ID_CHARS},
                     required=True, where="path")
-HIGHLIGHT = _param("q", "Optional query whose words are marked in `body_html` (empty: none).",
+HIGHLIGHT = _param("q", "Optional query whose words (and the variants a search adds to them) "
+                   "are marked in `title_html` and `body_html` (empty: none).",
                    {"type": "string", "maxLength": MAX_QUERY_CHARS, "pattern": _NO_NUL})
+PAGE_HIGHLIGHT = _param("q", "Optional: the query of the results the page was opened from. "
+                        "Its words are marked, and the page links back to those results with "
+                        "the filters, sort and page below (empty: no query, no link).",
+                        HIGHLIGHT["schema"])
 
 SCHEMAS = {
     "Error": {
@@ -115,26 +128,49 @@ SCHEMAS = {
     },
     "Hit": {
         "type": "object",
-        "required": ["id", "title", "date", "source", "language", "url", "score", "snippet",
-                     "similar"],
+        "required": ["id", "title", "display_title", "date", "source", "language", "url",
+                     "score", "snippet", "similar"],
         "properties": {
             "id": {"type": "string"},
-            "title": {"type": "string"},
+            "title": {"type": "string", "description": "The headline as stored."},
+            "display_title": _DISPLAY_TITLE,
             "date": _NULLABLE_DATE,
             "source": _NULLABLE_STRING,
-            "language": {"type": "string"},
+            "language": {"type": "string", "description": "ISO 639-1 code, or `und` when "
+                         "the text does not tell."},
             "url": _NULLABLE_STRING,
             "score": {"type": "number", "description": "Relevance score (0 when sorted by "
                       "date)."},
             "snippet": {"type": "string", "description": "HTML: the article text escaped, "
                         "`<mark>` around matched words."},
             "similar": {"type": "integer", "minimum": 0, "description": "Near-duplicate "
-                        "versions of this story (wire copies) folded into this hit."},
+                        "versions of this story (copies with the same source and the same "
+                        "start of text, whatever their headline) folded into this hit; "
+                        "`story=<id>` lists them."},
         },
     },
     "FacetCount": {"type": "object", "required": ["value", "count"],
-                   "properties": {"value": {"type": "string"},
+                   "properties": {"value": {"type": "string", "nullable": True,
+                                            "description": "null counts the results with "
+                                            "no value (no source; undated), last."},
                                   "count": {"type": "integer", "minimum": 1}}},
+    "Matching": {
+        "type": "object", "nullable": True,
+        "required": ["words", "all_words", "left_out"],
+        "description": "For a query of words (or phrases) side by side, with no operator "
+        "between them: which articles hold them all. In `newest` and `oldest` order the "
+        "results are the articles holding every word; when none does, the words matching "
+        "nothing are left out, then words from the end, until some articles match "
+        "(`left_out`). In `relevance` order every article holding any word is listed, those "
+        "holding more of them weighing more. null for other queries (one word, AND, OR, NOT).",
+        "properties": {
+            "words": {"type": "array", "items": {"type": "string"},
+                      "description": "The words and phrases, as typed."},
+            "all_words": {"type": "integer", "minimum": 0,
+                          "description": "Results (stories) holding every word."},
+            "left_out": {"type": "array", "items": {"type": "string"},
+                         "description": "Words no listed article holds, in date orders when "
+                         "no article holds them all; empty otherwise."}}},
     "SearchResults": {
         "type": "object",
         "required": ["query", "total", "page", "per_page", "pages", "took_ms", "sort",
@@ -148,25 +184,36 @@ SCHEMAS = {
                       f"reached (results up to the {MAX_RESULT_WINDOW:,}th)."},
             "took_ms": {"type": "number", "minimum": 0},
             "sort": {"type": "string", "enum": list(SORTS)},
-            "filters": {"type": "object", "required": ["source", "language", "from", "to"],
+            "filters": {"type": "object",
+                        "required": ["source", "language", "from", "to", "story"],
                         "properties": {"source": _NULLABLE_STRING,
                                        "language": _NULLABLE_STRING,
-                                       "from": _NULLABLE_DATE, "to": _NULLABLE_DATE}},
+                                       "from": _NULLABLE_DATE, "to": _NULLABLE_DATE,
+                                       "story": _NULLABLE_STRING}},
             "suggestion": {"type": "string", "nullable": True,
                            "description": "\"Did you mean\": the query with unknown words "
                            "replaced by the closest indexed words."},
+            "matching": _ref("Matching"),
+            "newest": {**_NULLABLE_DATE, "description": "The newest date of the results the "
+                       "same search lists without `from` and `to` (null: none is dated): the "
+                       "page's date presets count back from it when the archive is older."},
             "hits": {"type": "array", "items": _ref("Hit")},
-            "facets": {"type": "object", "description": "Counts over all matching articles, "
-                       "largest first; `month` values are `YYYY-MM`.",
-                       "required": ["source", "language", "month"],
+            "facets": {"type": "object", "description": "Counts over all matching results, "
+                       "largest first, those with no value (`value` null) last, so that each "
+                       "facet's counts add up to `total`; `month` values are `YYYY-MM`, `day` "
+                       "values `YYYY-MM-DD` (in date order, and only when the dated results "
+                       "span 62 days or fewer; empty otherwise).",
+                       "required": ["source", "language", "month", "day"],
                        "additionalProperties": {"type": "array", "items": _ref("FacetCount")}},
         },
     },
     "Article": {
         "type": "object",
-        "required": ["id", "title", "date", "source", "language", "url", "body", "body_html"],
+        "required": ["id", "title", "display_title", "date", "source", "language", "url",
+                     "body", "body_html"],
         "properties": {
-            "id": {"type": "string"}, "title": {"type": "string"}, "date": _NULLABLE_DATE,
+            "id": {"type": "string"}, "title": {"type": "string"},
+            "display_title": _DISPLAY_TITLE, "date": _NULLABLE_DATE,
             "source": _NULLABLE_STRING, "language": {"type": "string"}, "url": _NULLABLE_STRING,
             "body": {"type": "string", "description": "Plain text, paragraphs separated by a "
                      "blank line."},
@@ -237,7 +284,7 @@ def _document(server_url: str) -> dict:
                 "summary": "Search: ranked hits with highlighted snippets, facets and a "
                            "\"did you mean\" suggestion; or every matching row as CSV.",
                 "operationId": "search",
-                "parameters": [QUERY, *FILTERS, SORT, *PAGING,
+                "parameters": [QUERY, *FILTERS, STORY, SORT, *PAGING,
                                _param("format", "`json` (or empty), or `csv` for an export "
                                       f"of every matching row up to the {EXPORT_ROWS:,}th "
                                       "(`page` and `per_page` do not apply): UTF-8 with a "
@@ -301,7 +348,7 @@ def _document(server_url: str) -> dict:
                 "summary": f"Atom feed of the {FEED_ENTRIES} newest matching articles: a "
                            "saved query as an alert in a feed reader.",
                 "operationId": "feed",
-                "parameters": [QUERY, *FILTERS],
+                "parameters": [QUERY, *FILTERS, STORY],
                 "responses": {
                     "200": {"description": "Atom 1.0 feed.", "content": {
                         "application/atom+xml": {"schema": {"type": "string"}}}},
@@ -318,15 +365,16 @@ def _document(server_url: str) -> dict:
                           "responses": {"200": _html("Home page.")}}},
             "/search": {"get": {
                 "summary": "The results page (HTML).", "operationId": "searchPage",
-                "parameters": [QUERY, *FILTERS, SORT, *PAGING],
+                "parameters": [QUERY, *FILTERS, STORY, SORT, *PAGING],
                 "responses": {"200": _html("Results page."),
                               "400": _html("The query cannot be run; the page explains the "
                                            "syntax."),
                               "503": _html("No usable index.")}}},
             "/articles/{id}": {"get": {
-                "summary": "The article page (HTML) with related articles.",
+                "summary": "The article page (HTML) with related articles, and a link back to "
+                           "the results it was opened from.",
                 "operationId": "articlePage",
-                "parameters": [ARTICLE_ID, HIGHLIGHT],
+                "parameters": [ARTICLE_ID, PAGE_HIGHLIGHT, *FILTERS, SORT, *PAGING],
                 "responses": {"200": _html("Article page."), "400": _html("Bad parameter."),
                               "404": _html("No such article."),
                               "503": _html("No usable index.")}}},

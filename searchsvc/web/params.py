@@ -13,8 +13,8 @@ EXPORT_ROWS = MAX_RESULT_WINDOW  # rows the site's CSV export holds at most
 FEED_ENTRIES = 20
 SUGGEST_LIMIT = (8, 20)  # (default, maximum)
 RELATED_LIMIT = (5, 20)
-MAX_FILTER_CHARS = {"source": 200, "language": 20}
 MAX_ARTICLE_ID_CHARS = 1024
+MAX_FILTER_CHARS = {"source": 200, "language": 20, "story": MAX_ARTICLE_ID_CHARS}
 # The HTTP server's limit on the request line (method, path and query string). It holds the
 # longest request the API describes, in any script: a character can take 12 bytes once
 # UTF-8 encoded and percent-escaped, so a 1,000-character query alone can take 12,000 bytes,
@@ -23,7 +23,13 @@ MAX_REQUEST_LINE_BYTES = 32 * 1024
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest:
+# What an article page keeps of the search it was opened from. Not `story`: an article id
+# more would not fit the request line (see MAX_REQUEST_LINE_BYTES) beside the article's own.
+RESULTS_PARAMS = ("q", "source", "language", "from", "to", "sort", "page", "per_page")
+
+
+def search_request(args: MultiDict, default_per_page: int = 10,
+                   query_required: bool = True) -> SearchRequest:
     return SearchRequest(
         q=args.get("q", ""),
         page=_integer(args, "page", 1),
@@ -33,7 +39,17 @@ def search_request(args: MultiDict, default_per_page: int = 10) -> SearchRequest
         language=_text(args, "language"),
         date_from=_date(args, "from"),
         date_to=_date(args, "to"),
-    ).validated()
+        story=_text(args, "story"),
+    ).validated(query_required)
+
+
+def results_context(args: MultiDict) -> dict[str, str]:
+    """The search an article page was opened from (query, filters, sort, page), checked as a
+    search's parameters are (QueryError for a bad one), its empty parameters left out: the
+    page links back to those results and marks the query's words."""
+    kept = {name: value for name, value in args.items() if name in RESULTS_PARAMS and value}
+    search_request(MultiDict(kept), query_required=False)
+    return kept
 
 
 def feed_request(args: MultiDict) -> SearchRequest:
