@@ -70,9 +70,9 @@ def adjacent_pairs(words, text: str) -> list[tuple[str, bytes, bytes]]:
 
     Words that only follow each other once the stop words between them are dropped are
     mostly chance neighbours in a sentence: paired too, the bonus is mixed (TIME +0.006, CISI
-    -0.002, CACM +0.004, Cranfield -0.002); with the words typed side by side it is small
-    and never negative (+0.002, +0.000, +0.003, +0.000; on the first three words of each
-    query, +0.004, +0.000, +0.003, +0.000)."""
+    -0.002, CACM +0.004, Cranfield -0.002). With the words typed side by side it gains a
+    little on the full queries (+0.002, +0.000, +0.003, +0.000) and on their first three
+    words (+0.004, +0.000, +0.003, +0.000), and loses on TIME's three rarest (-0.008)."""
     typed = {word.text: word for word in words if word.kind is query.Term}
     spelled = [word.lower() for word in split_words(text)]
     pairs: list[tuple[str, bytes, bytes]] = []
