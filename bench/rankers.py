@@ -3,7 +3,11 @@ ranking of document numbers for a list of query words: searchsvc exactly as serv
 engines a user could pick instead, each with its documented defaults and no tuning.
 
 `build` gets the folder of article files (what searchsvc reads) and the same documents as
-`Document`s (what the peers are fed), and says how many documents the engine holds."""
+`Document`s (what the peers are fed), and says how many documents the engine holds.
+
+An engine made with `stemmed=False` is set up as for a language it has no stemmer for: the
+peers without their stemmer and stop words (FTS5's unicode61 tokenizer, tantivy's default
+one, bm25s without either); searchsvc needs nothing, the articles' language tells it."""
 
 from __future__ import annotations
 
@@ -30,7 +34,10 @@ class Searchsvc:
 
     name = "searchsvc"
     modules: tuple[str, ...] = ()
-    settings = "update_index on the files, SearchIndex.search with default settings, 100 a page"
+
+    def __init__(self, stemmed: bool = True):
+        self.settings = ("update_index on the files, SearchIndex.search with default settings, "
+                         "100 a page")
 
     def build(self, folder: Path, documents: list[Document], workdir: Path) -> int:
         report = update_index(workdir / "searchsvc", [folder], progress=False)
@@ -62,13 +69,16 @@ class Fts5:
 
     name = "fts5"
     modules: tuple[str, ...] = ()
-    settings = ("tokenize='porter unicode61', title+body, ORDER BY bm25() "
-                "(k1 1.2, b 0.75, weights 1), query \"w1\" OR \"w2\" ...")
+
+    def __init__(self, stemmed: bool = True):
+        self.tokenize = "porter unicode61" if stemmed else "unicode61"
+        self.settings = (f"tokenize='{self.tokenize}', title+body, ORDER BY bm25() "
+                         "(k1 1.2, b 0.75, weights 1), query \"w1\" OR \"w2\" ...")
 
     def build(self, folder: Path, documents: list[Document], workdir: Path) -> int:
         self.db = sqlite3.connect(workdir / "fts5.db")
         self.db.execute("CREATE VIRTUAL TABLE docs USING fts5(number UNINDEXED, title, body, "
-                        "tokenize='porter unicode61')")
+                        f"tokenize='{self.tokenize}')")
         with self.db:
             self.db.executemany("INSERT INTO docs VALUES (?, ?, ?)",
                                 ((d.number, d.title, d.body) for d in documents))
@@ -88,16 +98,19 @@ class Tantivy:
 
     name = "tantivy"
     modules = ("tantivy",)
-    settings = ("title+body with tokenizer en_stem, default BM25 (k1 1.2, b 0.75), "
-                "parse_query(words, [title, body]): any word")
+
+    def __init__(self, stemmed: bool = True):
+        self.tokenizer = "en_stem" if stemmed else "default"
+        self.settings = (f"title+body with tokenizer {self.tokenizer}, default BM25 (k1 1.2, "
+                         "b 0.75), parse_query(words, [title, body]): any word")
 
     def build(self, folder: Path, documents: list[Document], workdir: Path) -> int:
         import tantivy
 
         builder = tantivy.SchemaBuilder()
         builder.add_text_field("number", stored=True, tokenizer_name="raw")
-        builder.add_text_field("title", tokenizer_name="en_stem")
-        builder.add_text_field("body", tokenizer_name="en_stem")
+        builder.add_text_field("title", tokenizer_name=self.tokenizer)
+        builder.add_text_field("body", tokenizer_name=self.tokenizer)
         self.index = tantivy.Index(builder.build(), path=str(_made(workdir / "tantivy")))
         writer = self.index.writer()
         for document in documents:
@@ -123,17 +136,23 @@ class Bm25s:
 
     name = "bm25s"
     modules = ("bm25s", "Stemmer")
-    settings = ("title+body as one text, README defaults: stopwords='en', PyStemmer english, "
-                "BM25() (lucene, k1 1.5, b 0.75)")
+
+    def __init__(self, stemmed: bool = True):
+        self.stemmed = stemmed
+        self.settings = ("title+body as one text, README defaults: "
+                         + ("stopwords='en', PyStemmer english, " if stemmed else
+                            "no stop words, no stemmer, ")
+                         + "BM25() (lucene, k1 1.5, b 0.75)")
 
     def build(self, folder: Path, documents: list[Document], workdir: Path) -> int:
         import bm25s
         import Stemmer
 
         self.bm25s = bm25s
-        self.stemmer = Stemmer.Stemmer("english")
+        self.stemmer = Stemmer.Stemmer("english") if self.stemmed else None
         self.numbers = [document.number for document in documents]
-        tokens = bm25s.tokenize([f"{d.title}\n{d.body}" for d in documents], stopwords="en",
+        tokens = bm25s.tokenize([f"{d.title}\n{d.body}" for d in documents],
+                                stopwords="en" if self.stemmed else None,
                                 stemmer=self.stemmer, show_progress=False)
         self.retriever = bm25s.BM25()
         self.retriever.index(tokens, show_progress=False)

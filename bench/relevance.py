@@ -25,8 +25,15 @@ interest, queries numbered by position 1..225 as its qrels are), the others are 
 Times are CPU seconds of this process (all threads) for indexing and for all queries: they
 say what a run costs, not how fast an engine is (that is bench/speed.py's job).
 
+With --unstemmed, the collections stand for a language no engine has a stemmer for (as the
+held-out collection in a language without a Snowball stemmer does): the articles are written
+in Swahili (`sw`), which searchsvc indexes as it does any such language, lowercased and
+accent-folded, without stemming or stop words; the peers drop their stemmer and stop words
+(FTS5 tokenize='unicode61', tantivy's default tokenizer, bm25s with neither). The queries
+are the same English words.
+
 Usage: python bench/relevance.py [--corpora DIR] [--collection NAME]... [--engine NAME]...
-                                 [--per-query]
+                                 [--per-query] [--unstemmed]
 """
 
 from __future__ import annotations
@@ -55,6 +62,7 @@ from rankers import ENGINES, Document  # noqa: E402
 
 DEFAULT_CORPORA = REPO_ROOT.parent / "shared" / "corpora"
 DEPTH = 1000
+UNSTEMMED_LANGUAGE = "sw"  # Swahili: no Snowball stemmer, no stop list
 CUTOFF = 10
 _TIME_HEADER = re.compile(r"^\*TEXT\s+\d+\s+(\d\d)[/ ](\d\d)[/ ](\d\d)\s+PAGE\s+\d+\s*$")
 _WORD = re.compile(r"[^\W_]+(?:\.[^\W_]+)*")  # words; u.s. and 3.5 stay whole
@@ -67,7 +75,8 @@ class Collection:
 
     name: str
     documents: list[Document]
-    write: Callable[[Path], None]  # the documents as article files in the folder given
+    write: Callable[[Path, str], None]  # the documents as article files in the folder
+    # given, in the language given
     queries: dict[str, list[str]]
     qrels: dict[str, dict[str, int]]
     graded: bool
@@ -79,9 +88,9 @@ def time_collection(root: Path) -> Collection:
     tims = {path.stem: path.read_text(encoding="ascii", errors="replace")
             for path in (root / "docs").glob("*.tim")}
 
-    def write(folder: Path) -> None:
+    def write(folder: Path, language: str) -> None:
         for number, tim in tims.items():
-            (folder / f"{number}.txt").write_text(seed_text(tim))
+            (folder / f"{number}.txt").write_text(seed_text(tim, language))
     documents = [Document(number, "", time_text(tim)) for number, tim in tims.items()]
     lines = (line.split(maxsplit=1) for line in (root / "queries.txt").read_text().splitlines()
              if line.strip())
@@ -97,11 +106,11 @@ def jsonl_collection(name: str, qrels: str, graded: bool) -> Callable[[Path], Co
             if doc["title"] or doc["text"]:
                 documents.append(Document(doc["id"], doc["title"], doc["text"] or doc["title"]))
 
-        def write(folder: Path) -> None:
+        def write(folder: Path, language: str) -> None:
             with open(folder / "docs.jsonl", "w") as out:
                 for d in documents:
                     out.write(json.dumps({"id": d.number, "title": d.title, "body": d.body,
-                                          "language": "en"}) + "\n")
+                                          "language": language}) + "\n")
         lines = (line.split("\t", 1) for line in (root / "queries.tsv").read_text().splitlines()
                  if line.strip())
         return _collection(name, documents, write, dict(lines), root / qrels, graded)
@@ -114,14 +123,14 @@ COLLECTIONS = {"time": time_collection,
                "cranfield": jsonl_collection("Cranfield", "qrels-graded.trec", True)}
 
 
-def _collection(name: str, documents: list[Document], write: Callable[[Path], None],
+def _collection(name: str, documents: list[Document], write: Callable[[Path, str], None],
                 texts: dict[str, str], qrels: Path, graded: bool) -> Collection:
     queries = {number: typed_words(text) for number, text in texts.items()}
     cut = sum(len(queries[n]) < len(_WORD.findall(t.lower())) for n, t in texts.items())
     return Collection(name, documents, write, queries, read_qrels(qrels), graded, cut)
 
 
-def seed_text(tim: str) -> str:
+def seed_text(tim: str, language: str) -> str:
     """A TIME article (`*TEXT <n> MM/DD/YY PAGE <p>`, then capitals in lines separated by
     blank lines) as a seed-format file: date and source headers, the text as one paragraph."""
     header = tim.partition("\n")[0]
@@ -129,7 +138,7 @@ def seed_text(tim: str) -> str:
     if not match:
         raise ValueError(f"not a TIME article header: {header!r}")
     month, day, year = match.groups()
-    return f"date 19{year}-{month}-{day}\nsource TIME\nlanguage en\n\n{time_text(tim)}\n"
+    return f"date 19{year}-{month}-{day}\nsource TIME\nlanguage {language}\n\n{time_text(tim)}\n"
 
 
 def time_text(tim: str) -> str:
@@ -192,16 +201,17 @@ class Run:
 MEASURES = ("MAP", f"nDCG@{CUTOFF}", f"P@{CUTOFF}")
 
 
-def run_collection(collection: Collection, engines: list[str]) -> tuple[dict[str, Run], str]:
+def run_collection(collection: Collection, engines: list[str],
+                   stemmed: bool = True) -> tuple[dict[str, Run], str]:
     """Every engine on the collection, and a line saying what was indexed."""
     runs = {}
     with tempfile.TemporaryDirectory(prefix="searchsvc-relevance-") as tmp:
         folder = Path(tmp) / collection.name.lower()
         folder.mkdir()
-        collection.write(folder)
+        collection.write(folder, "en" if stemmed else UNSTEMMED_LANGUAGE)
         held = {}
         for name in engines:
-            engine, run = ENGINES[name](), Run(name)
+            engine, run = ENGINES[name](stemmed), Run(name)
             workdir = Path(tmp) / name
             workdir.mkdir()
             started = time.process_time()
@@ -286,6 +296,9 @@ def main() -> int:
                         help="run this engine only (repeatable; default: all)")
     parser.add_argument("--per-query", action="store_true",
                         help="also print each query's AP and nDCG@10 for every engine")
+    parser.add_argument("--unstemmed", action="store_true",
+                        help="index the collections as a language no engine has a stemmer "
+                        "or stop words for")
     args = parser.parse_args()
     names = args.collection or list(COLLECTIONS)
     engines = args.engine or list(ENGINES)
@@ -301,14 +314,17 @@ def main() -> int:
         print(f"{', '.join(absent)} not installed: pip install '.[bench]', or leave the engine "
               "out with --engine", file=sys.stderr)
         return 2
+    if args.unstemmed:
+        print(f"unstemmed: the articles in language {UNSTEMMED_LANGUAGE!r}, the peers "
+              "without stemmer or stop words")
     for name in engines:
-        print(f"{name:<10} {ENGINES[name].settings}")
+        print(f"{name:<10} {ENGINES[name](not args.unstemmed).settings}")
     print(f"measures: trec_eval's, top {DEPTH}; times: CPU seconds of this process\n")
 
     results, judged = {}, {}
     for name in names:
         collection = COLLECTIONS[name](args.corpora / name)
-        runs, about = run_collection(collection, engines)
+        runs, about = run_collection(collection, engines, not args.unstemmed)
         print(about, flush=True)
         if args.per_query:
             print_per_query(collection, runs)

@@ -24,8 +24,6 @@ from .vocabulary import Vocabulary
 
 META = "searchsvc.json"
 PREFIX = "searchsvc"
-FIELD_BOOSTS = {"title": 2.0, "body": 1.0}
-"""Each occurrence of a word in a headline weighs as two in the body."""
 _EPOCH_MONTH = np.datetime64("0001-01", "M")
 
 

@@ -1,38 +1,99 @@
-"""How results are ordered by relevance beyond each word's weight (searchsvc.weighting): the
-variants of the query words that the stemmer misses, and a bonus for query words found near
-each other.
+"""How results are ordered by relevance beyond each word's score (searchsvc.weighting for the
+model, searchsvc.evaluation for how a word's fields and forms are scored together): a bonus
+for words typed side by side that articles use together, a bonus for a word's form as typed,
+and the variants of the query words that the stemmer misses.
 
-Measured with bench/relevance.py; the figures for each choice are in the docstrings below.
+Holding more of the query's words weighs through the score alone, each word adding its own
+(a rare word more than a common one). The hard tier this replaces (for queries of up to
+three words, articles holding more of the words first) buried an article holding a rare
+query word many times below articles holding only common ones, and it lost on the short
+queries it was made for: on queries made of three words of each collection's queries (the
+first three indexed; the three rarest), MAP fell on every collection of bench/relevance.py
+(first three: TIME 0.322 -> 0.280, CISI 0.108 -> 0.097, CACM 0.231 -> 0.191, Cranfield
+0.140 -> 0.122; three rarest: -0.024, -0.004, -0.017, -0.012; full queries: CACM -0.007,
+the others unchanged). A softer weight, multiplying the score by the share of the words an
+article holds (Lucene's old "coord"; by count or by idf, its square root to its square),
+lost everywhere too (full queries, at its mildest: TIME 0.644 -> 0.616, CISI 0.248 -> 0.227,
+CACM 0.372 -> 0.360, Cranfield 0.333 -> 0.324).
+
+Figures below are MAP on bench/relevance.py's four collections, TIME, CISI, CACM and
+Cranfield, with and without each mechanism, the others as served.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from whoosh import query
+from whoosh.support.charset import accent_map
 
+from .analysis import split_words
 from .evaluation import members
+from .segments import TEXT_FIELDS
+from .weighting import FIELD_WEIGHTS, informative_content, normalised
 
-TITLE_WEIGHT = 0.3
 PROXIMITY_WEIGHT = 0.2
 PROXIMITY_WINDOW = 8
 PROXIMITY_DEPTH = 100
 PROXIMITY_K1 = 1.2
 PROXIMITY_B = 0.75
+TYPED_WEIGHT = 0.25
+TYPED_DEPTH = 50
 VARIANT_SUFFIX_CHARS = 2
 VARIANT_MIN_CHARS = 4
 VARIANT_MIN_DICE = 0.2
 
 
+def relevance_scores(evaluator, parsed, text: str, docnums: np.ndarray,
+                     scores: np.ndarray) -> np.ndarray:
+    """The scores that order the matched articles (`docnums`, ascending, with their `scores`
+    from the evaluation) by relevance, for the query `parsed` (searchsvc.searching.querying)
+    typed as `text`: the PROXIMITY_DEPTH best get the bonus of words typed side by side that
+    they hold near each other, then the TYPED_DEPTH best the bonus of the words' typed form.
+    Both only raise the articles they look at, which stay above the others."""
+    scores = scores.copy()
+    if not len(docnums):
+        return scores
+    best = _best(scores, PROXIMITY_DEPTH)
+    scores[best] += proximity_bonus(evaluator, adjacent_pairs(parsed.words, text), docnums,
+                                    docnums[best])
+    best = _best(scores, TYPED_DEPTH)
+    scores[best] += typed_form_bonus(evaluator, parsed.words, docnums[best])
+    return scores
+
+
+def adjacent_pairs(words, text: str) -> list[tuple[str, bytes, bytes]]:
+    """("body", term, term of the next word) for the plain words (`words`: the query's
+    searchsvc.searching.querying.Word) typed side by side in `text`, with no stop word,
+    operator or field clause between them: `interest rates`, `soviet union`, `viet nam`, and
+    `descriptive titles` in "problems and concerns in making up descriptive titles", but not
+    `problems concerns`.
+
+    Words that only follow each other once the stop words between them are dropped are
+    mostly chance neighbours in a sentence: paired too, the bonus is mixed (TIME +0.006, CISI
+    -0.002, CACM +0.004, Cranfield -0.002). With the words typed side by side it gains a
+    little on the full queries (+0.002, +0.000, +0.003, +0.000) and on their first three
+    words (+0.004, +0.000, +0.003, +0.000), and loses on TIME's three rarest (-0.008)."""
+    typed = {word.text: word for word in words if word.kind is query.Term}
+    spelled = [word.lower() for word in split_words(text)]
+    pairs: list[tuple[str, bytes, bytes]] = []
+    for first, second in zip(spelled, spelled[1:]):
+        if first == second or first not in typed or second not in typed:
+            continue
+        for a in _body_terms(typed[first]):
+            for b in _body_terms(typed[second]):
+                if a != b and ("body", a, b) not in pairs:
+                    pairs.append(("body", a, b))
+    return pairs
+
+
 def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: np.ndarray,
                     docnums: np.ndarray) -> np.ndarray:
     """The bonus of each of `docnums` (ascending; the PROXIMITY_DEPTH best by score) for each
-    pair of consecutive query words that an article holds within PROXIMITY_WINDOW words of
-    each other: `interest rates`, `soviet union`, `viet nam` rank articles that use them
-    together above those that mention each somewhere. The bonus is BM25 of the number of
-    times the first word has the second near it, with the idf of the matched articles
-    (`matched`, ascending document numbers) holding both words."""
+    pair of query words (`adjacent_pairs`) that an article holds within PROXIMITY_WINDOW
+    words of each other: articles that use them together rank above those that mention each
+    somewhere. The bonus is BM25 of the number of times the first word has the second near
+    it, with the idf of the matched articles (`matched`, ascending document numbers) holding
+    both words."""
     bonus = np.zeros(len(docnums))
     if len(docnums) < 2:
         return bonus
@@ -53,11 +114,55 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
         docs, count = np.unique(here[close] >> 32, return_counts=True)
         if not len(docs):
             continue
-        idf = math.log(1 + (documents - len(both) + 0.5) / (len(both) + 0.5))
+        idf = np.log(1 + (documents - len(both) + 0.5) / (len(both) + 0.5))
         norm = (1 - PROXIMITY_B + PROXIMITY_B * np.maximum(
             generation.lengths[fieldname][docs], 1) / generation.average_length(fieldname))
         gain = PROXIMITY_WEIGHT * idf * count * (PROXIMITY_K1 + 1) / (count + PROXIMITY_K1 * norm)
         bonus[np.searchsorted(docnums, docs)] += gain
+    return bonus
+
+
+def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
+    """The bonus of each of `docnums` (the TYPED_DEPTH best) for holding the plain words of
+    the query (`words`) in the form typed: `election` finds "elects" and "elected" through
+    their stem, and the articles saying "election" should come first, other things equal.
+
+    The index holds stems only, so the form is counted in the stored headline and text of
+    the articles looked at, and scored as Elasticsearch setups score an unstemmed sub-field
+    beside the stemmed one: as a term of its own, TYPED_WEIGHT times, held by the articles
+    the vocabulary counts for the form, as often per article as the word. Every word gets
+    it, those with one form as well (mostly names), or the words with several forms would
+    gain on them (a bonus for those alone: TIME -0.014, CISI -0.005). The collections gain
+    a little (TIME +0.000, CISI +0.002, CACM +0.012, Cranfield +0.002; on the first three
+    words of each query, -0.003, -0.001, +0.006, +0.004; at a weight of 0.5, TIME and
+    Cranfield lose), for 5 to 10 ms a search at a million articles, most of it reading the
+    stored articles."""
+    bonus = np.zeros(len(docnums))
+    typed = {word.text: word for word in words if word.kind is query.Term and word.text}
+    if not typed or not len(docnums):
+        return bonus
+    generation = evaluator.generation
+    counts = {(form, field): np.zeros(len(docnums)) for form in typed for field in TEXT_FIELDS}
+    for position, docnum in enumerate(docnums.tolist()):
+        stored = generation.stored(docnum)
+        for field in TEXT_FIELDS:
+            for word in filter(typed.__contains__,
+                               split_words((getattr(stored, field) or "").lower())):
+                counts[word, field][position] += 1
+    for form, word in typed.items():
+        tfn = sum(normalised(counts[form, field] * FIELD_WEIGHTS[field],
+                             generation.lengths[field][docnums], generation.average_length(field))
+                  for field in TEXT_FIELDS)
+        if not tfn.any():
+            continue
+        frequency, holding = evaluator.word_statistics(
+            {(leaf.fieldname, _bytes(leaf.text)): leaf.boost for leaf in wanted_leaves(word)
+             if isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS})
+        spelled = max(generation.vocabulary.frequency(form.translate(accent_map)),
+                      int(np.count_nonzero(tfn)))
+        bonus += TYPED_WEIGHT * word.boost * informative_content(
+            tfn, documents=generation.size, frequency=frequency * spelled / max(holding, 1),
+            doc_frequency=spelled)
     return bonus
 
 
@@ -70,8 +175,11 @@ def with_variants(parsed: query.Query, variants_of, text_fields) -> query.Query:
     `takeover`, `electr` for `election`) are left out (co-occurrence stemming, after Xu &
     Croft, "Corpus-based stemming using cooccurrence of word variants", 1998).
 
-    TIME: MAP 0.639 -> 0.655, nDCG@10 0.699 -> 0.712; the gain is concentrated: 13 queries
-    improve, 13 lose, two carry two thirds of it.
+    A variant is scored within its word (searchsvc.evaluation.AcrossFields): its occurrences
+    count as the word's, times the Dice, under the word's one saturation. MAP with them:
+    TIME +0.011, CISI -0.000, CACM +0.001, Cranfield +0.003; on the first three words of each
+    query, +0.004, +0.001, +0.000, +0.000; with the collections indexed as a language with
+    no stemmer, where they are all the stemming there is, +0.019, +0.002, +0.009, +0.005.
 
     `variants_of(fieldname, term)` gives a term's (variant, Dice) pairs (`word_variants`)."""
     taken = {(leaf.fieldname, _bytes(leaf.text)) for leaf in wanted_leaves(parsed)
@@ -141,3 +249,15 @@ def wanted_leaves(q: query.Query) -> list[query.Query]:
 
 def _bytes(text) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
+
+
+def _best(scores: np.ndarray, count: int) -> np.ndarray:
+    """Positions (ascending) of the `count` largest scores."""
+    if count >= len(scores):
+        return np.arange(len(scores))
+    return np.sort(np.argpartition(-scores, count - 1)[:count])
+
+
+def _body_terms(word) -> list[bytes]:
+    return [_bytes(leaf.text) for leaf in wanted_leaves(word)
+            if isinstance(leaf, query.Term) and leaf.fieldname == "body"]

@@ -1,5 +1,6 @@
 """Results people can trust (issue 12), on articles written for each case (tests/data/trust):
-date order lists the articles holding every word, field clauses narrow, did-you-mean offers
+date order lists the articles holding every word, relevance order weighs the words rather
+than counting them and puts the form typed first, field clauses narrow, did-you-mean offers
 the word the others go with and never a mere inflection, and a language without a stemmer
 is read as itself."""
 
@@ -45,6 +46,29 @@ def test_relevance_order_lists_the_articles_holding_every_word_first(index):
     assert set(ids(results)[:3]) == {"football-1.txt", "football-2.txt", "football-3.txt"}
     assert results.total == 7  # the others hold one of the words
     assert results.matching.all_words == 3
+
+
+def test_an_article_holding_a_rare_word_is_not_buried_below_articles_holding_common_ones(
+        index):
+    """Four articles mention a pipeline, three of them a report too; one is about sabotage,
+    which it names four times. Holding more of the words weighs in the score, it does not
+    put every article with two of the words above every article with one."""
+    results = search(index, "pipeline sabotage report")
+    assert ids(results)[0] == "sabotage.txt"
+    assert set(ids(results)[1:4]) == {"pipeline-1.txt", "pipeline-2.txt", "pipeline-3.txt"}
+
+
+@pytest.mark.parametrize("typed, first", [
+    ("election", {"election-1.txt", "election-2.txt"}),
+    ("elects", {"elects-1.txt", "elects-2.txt"}),
+])
+def test_articles_holding_the_word_as_typed_come_before_other_forms_of_it(index, typed, first):
+    """`election`, `elects` and `elected` share a stem, so each finds all four articles;
+    the two holding the form typed come first (the ELECTS NEW CHAIRMAN headlines, with the
+    stem in a short headline, otherwise outrank the election stories)."""
+    results = search(index, typed)
+    assert results.total == 4
+    assert set(ids(results)[:2]) == first
 
 
 def test_words_that_no_article_holds_with_the_others_are_left_out_and_named(index):
@@ -106,5 +130,5 @@ def test_an_index_from_an_older_searchsvc_is_rebuilt_not_misread(tmp_path):
     current = IndexStore(tmp_path / "index").current()
     (current / "searchsvc.json").unlink()  # as an index written before the array format
     report = update_index(tmp_path / "index", [tmp_path / "news"], progress=False)
-    assert report.files_added == 39 and report.articles_total == 39
-    assert Generation(IndexStore(tmp_path / "index").current()).size == 39
+    assert report.files_added == 43 and report.articles_total == 43
+    assert Generation(IndexStore(tmp_path / "index").current()).size == 43

@@ -27,16 +27,14 @@ from ..evaluation import Evaluator
 from ..generation import Generation
 from ..headlines import display_title
 from ..indexing import IndexStore
-from ..ranking import (PROXIMITY_DEPTH, proximity_bonus, wanted_leaves, with_variants,
-                       word_variants)
+from ..ranking import relevance_scores, with_variants, word_variants
 from ..schema import TEXT_FIELDS
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, day_counts, facet_counts, top
+from .stories import Stories, day_counts, facet_counts
 
 FACETS = ("source", "language", "month")
-KEYWORD_QUERY_WORDS = 3
 MAX_SUGGESTIONS = 20
 MAX_RELATED = 20
 REMEMBERED = 4096  # word-list and word-variant lookups kept per index generation
@@ -197,13 +195,7 @@ class SearchIndex:
         ties = docnums
         best = None
         if request.sort == "relevance":
-            best = np.sort(top(scores, docnums, PROXIMITY_DEPTH))
-            scores[best] += proximity_bonus(evaluator, _word_pairs(parsed.query), docnums,
-                                            docnums[best])
-            order = scores
-            if held is not None and len(words) <= KEYWORD_QUERY_WORDS and len(docnums):
-                # articles with more of the words first
-                order = held.counts * (scores.max() + 1) + scores
+            scores = order = relevance_scores(evaluator, parsed, request.q, docnums, scores)
         else:
             if held is not None:  # the articles holding every word (or as many as any do)
                 chosen, left_out = held.relaxed()
@@ -362,17 +354,6 @@ def _names(field: str, value: str, wanted: str) -> bool:
     if field == "source":
         return wanted in (part.strip().lower() for part in value.split(","))
     return value.lower() == wanted
-
-
-def _word_pairs(q: query.Query) -> list[tuple[str, bytes, bytes]]:
-    """("body", word, next word) for the body terms the query asks for, in query order."""
-    sequence: list[bytes] = []
-    for leaf in wanted_leaves(q):
-        if isinstance(leaf, query.Term) and leaf.fieldname == "body":
-            text = leaf.text if isinstance(leaf.text, bytes) else leaf.text.encode("utf-8")
-            if not sequence or sequence[-1] != text:
-                sequence.append(text)
-    return [("body", a, b) for a, b in zip(sequence, sequence[1:])]
 
 
 def _hit(context: _Context, docnum: int, score: float, similar: int,
