@@ -61,6 +61,7 @@ def write_generation(folder: str | Path, segments: list) -> None:
     distinct, stories = np.unique(joined([part.dupkeys for part in parts], np.uint64),
                                   return_inverse=True)
     save_array(f"{prefix}.dupkey.npy", (stories.reshape(-1) + 1).astype(np.int32))
+    save_array(f"{prefix}.tiekey.npy", joined([part.tiekeys for part in parts], np.int64))
     for name in ("sources", "languages"):
         _save_codes(f"{prefix}.{name[:-1]}", [getattr(part, name) for part in parts])
     for field in TEXT_FIELDS:
@@ -152,6 +153,7 @@ class Generation:
         self.live = load_array(f"{prefix}.live.npy")
         self.dates = load_array(f"{prefix}.date.npy")
         self.dupkeys = load_array(f"{prefix}.dupkey.npy")
+        self.tiekeys = load_array(f"{prefix}.tiekey.npy")
         self.columns = {name: (load_array(f"{prefix}.{name}.npy"),
                                [None, *load_json(f"{prefix}.{name}.json")])
                         for name in ("source", "language", "month")}
