@@ -22,6 +22,7 @@ import numpy as np
 from whoosh import query
 from whoosh.util.times import long_to_datetime
 
+from .collection import Collection, GenerationCollection
 from .errors import QueryError
 from .generation import FIELD_BOOSTS, Generation
 from .segments import NO_DATE, TEXT_FIELDS
@@ -77,14 +78,17 @@ def members(docs: np.ndarray, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def intersection(parts: list[Match]) -> Match:
-    """The documents every part matches, with the parts' scores summed."""
+    """The documents every part matches, with the parts' scores summed in the parts' order
+    (so a document's score is the same whichever part is smallest here, in one index or in a
+    shard)."""
     if not parts:
         return EMPTY
-    parts = sorted(parts, key=len)
-    docs, scores = parts[0].docs, parts[0].scores
-    for part in parts[1:]:
-        held, where = members(docs, part.docs)
-        docs, scores = docs[held], scores[held] + part.scores[where[held]]
+    docs = min(parts, key=len).docs
+    for part in parts:
+        docs = docs[members(docs, part.docs)[0]]
+    scores = np.zeros(len(docs))
+    for part in parts:
+        scores = scores + part.scores[members(docs, part.docs)[1]]
     return Match(docs, scores)
 
 
@@ -94,11 +98,15 @@ def difference(wanted: Match, unwanted: np.ndarray) -> Match:
 
 
 class Evaluator:
-    """Evaluates queries against one generation's arrays. `searcher()` gives a Whoosh
-    searcher for the id terms (`id:`), the only ones Whoosh holds."""
+    """Evaluates queries against one generation's arrays, scored with the statistics of
+    `collection` (searchsvc.collection: the generation's own, or those of every shard of a
+    sharded index). `searcher()` gives a Whoosh searcher for the id terms (`id:`), the only
+    ones Whoosh holds."""
 
-    def __init__(self, generation: Generation, searcher=None):
+    def __init__(self, generation: Generation, searcher=None,
+                 collection: Collection | None = None):
         self.generation = generation
+        self.collection = collection or GenerationCollection(generation)
         self._searcher = searcher
         self.size = generation.size
 
@@ -117,13 +125,14 @@ class Evaluator:
         postings = self.generation.postings(field, text)
         if not len(postings.docs):
             return EMPTY
-        generation = self.generation
+        collection = self.collection
+        frequency, doc_frequency = collection.statistics(field, text, postings)
         weights = postings.tf.astype(np.float64) * FIELD_BOOSTS[field]
         # the collection frequency is of the weights, as Whoosh counts it
         scores = term_scores(
-            weights, generation.lengths[field][postings.docs],
-            average_length=generation.average_length(field), documents=generation.size,
-            frequency=int(weights.sum()), doc_frequency=len(postings.docs))
+            weights, self.generation.lengths[field][postings.docs],
+            average_length=collection.average_length(field), documents=collection.size,
+            frequency=int(frequency * FIELD_BOOSTS[field]), doc_frequency=doc_frequency)
         if boost != 1.0:
             scores *= boost
         return Match(postings.docs, scores)
@@ -181,7 +190,7 @@ class Evaluator:
             return self._phrase(q)
         if isinstance(q, (query.Prefix, query.Wildcard, query.Regex, query.TermRange)) \
                 and q.fieldname in TEXT_FIELDS:
-            words = pattern_terms(self.generation, q, MAX_PATTERN_CANDIDATES)
+            words = pattern_terms(self.collection, q, MAX_PATTERN_CANDIDATES)
             return union([self.term(q.fieldname, word, q.boost) for word in words], self.size)
         if isinstance(q, query.NumericRange) and q.fieldname == "date":
             return self._dates(q)
@@ -264,8 +273,10 @@ class Evaluator:
         return _boosted(found, q.boost)
 
 
-def pattern_terms(generation: Generation, q: query.Query, limit: int) -> list[bytes]:
-    """The index terms a prefix, wildcard, regular expression or term range stands for."""
+def pattern_terms(generation, q: query.Query, limit: int) -> list[bytes]:
+    """The index terms a prefix, wildcard, regular expression or term range stands for
+    (`generation`: a Generation or a searchsvc.collection.Collection: the terms of the
+    whole collection)."""
     field = q.fieldname
     if isinstance(q, query.TermRange):
         low = q.start.encode("utf-8") if q.start else None
