@@ -103,8 +103,8 @@ class ShardServer:
         self._local.queues = inbox, outbox
         try:
             outbox.put(("done", getattr(self.index, method)(*args)))
-        except _Aborted:
-            pass
+        except _Aborted:  # the caller gave the call up, or never answered
+            self._calls.pop(call_id, None)
         except SearchsvcError as exc:
             outbox.put(("error", exc))
         except Exception as exc:  # a fault: reported by the caller with its shard

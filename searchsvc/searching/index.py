@@ -34,7 +34,7 @@ from ..schema import TEXT_FIELDS
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import FacetCount, Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, best, day_facets, day_part, facet_counts, top
+from .stories import Stories, best, day_facets, day_part, facet_counts
 
 FACETS = ("source", "language", "month")
 KEYWORD_QUERY_WORDS = 3

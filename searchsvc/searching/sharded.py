@@ -8,7 +8,6 @@ and closes the previous ones once no call is using them.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import replace
@@ -17,7 +16,7 @@ from pathlib import Path
 from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..cluster import LocalShards, RayShards, ShardServer, connect, folders_of, gather
 from ..errors import QueryError
-from ..indexing import CURRENT, IndexStore
+from ..indexing import IndexStore
 from ..shards import current_sharded, open_description
 from .index import MAX_RELATED, MAX_SUGGESTIONS, SearchIndex
 from .results import Hit, Results, SearchRequest, StoredArticle, check_text
