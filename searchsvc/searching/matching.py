@@ -21,6 +21,10 @@ from ..evaluation import Evaluator
 from .querying import ImplicitOr, Word
 
 
+PATTERN_BITS = 16
+"""Up to this many words, the combinations articles hold are counted in an array of 2^n."""
+
+
 @dataclass(frozen=True)
 class Matching:
     """How a query's words were matched: `words` as typed, how many listed articles hold
@@ -47,9 +51,16 @@ class Held:
 
     def patterns(self) -> list[tuple[bool, ...]]:
         """The distinct combinations of words that the articles hold, in order."""
+        count = len(self.units)
         if not self.holds.shape[1]:
             return []
-        return [tuple(row) for row in np.unique(self.holds.T, axis=0).tolist()]
+        if count > PATTERN_BITS:
+            return sorted(tuple(row) for row in np.unique(self.holds.T, axis=0).tolist())
+        # each article's combination as the bits of a number: counted, not sorted
+        bits = np.left_shift(1, np.arange(count, dtype=np.int64))
+        codes = np.flatnonzero(np.bincount(bits @ self.holds, minlength=1 << count))
+        return sorted(tuple(bool(code >> unit & 1) for unit in range(count))
+                      for code in codes.tolist())
 
     def relaxed(self, patterns=None) -> tuple[np.ndarray, tuple[str, ...]]:
         """(mask of the articles holding the most words that can be held together, the
