@@ -104,7 +104,8 @@ def _index_sharded(paths, index_dir, shards, cluster, workers, exclude, wait, gi
     click.echo(f"{report.articles_total:,} articles in {len(report.shards)} shards "
                f"({', '.join(f'{shard.articles:,}' for shard in report.shards)}) from "
                f"{report.files:,} files in {report.seconds:.1f} s on {report.workers} "
-               f"worker processes; {len(report.skipped):,} skipped")
+               f"worker process{'es' if report.workers != 1 else ''}; "
+               f"{len(report.skipped):,} skipped")
     for problem in report.skipped:
         click.echo(f"  skipped {problem.path}: {problem.reason}")
     for flag in report.flagged:

@@ -240,7 +240,11 @@ def connect(address: str | None, workers: int | None = None) -> None:
         os.environ.setdefault(LOOPBACK_ONLY, "0")
     if os.environ.get("RAY_AUTH_TOKEN") or (Path.home() / ".ray" / "auth_token").is_file():
         os.environ.setdefault("RAY_AUTH_MODE", "token")
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise ShardUnavailable("a sharded index is built and searched on Ray, which is not "
+                               "installed: pip install 'searchsvc[shards]'") from None
 
     if ray.is_initialized():
         return
