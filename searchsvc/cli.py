@@ -16,11 +16,17 @@ from .balancer import Address, haproxy_config
 from .errors import IndexBusy, QueryError, SearchsvcError
 from .indexing import IndexReport, IndexStore, update_index
 from .replication import KEEP_PUBLISHED, Sync, follow_once, publish
-from .searching import SORTS, SearchIndex, SearchRequest
+from .searching import SORTS, SearchRequest
+from .searching.sharded import open_search_index
+from .shards import current_sharded
 
 INDEX_OPTION = click.option("--index", "index_dir", default="index", envvar="SEARCHSVC_INDEX",
                             show_default=True, type=click.Path(file_okay=False),
                             help="Index folder (env SEARCHSVC_INDEX).")
+CLUSTER_OPTION = click.option("--cluster", metavar="HOST:PORT", envvar="SEARCHSVC_CLUSTER",
+                              help="The Ray cluster (its head's address) that searches a "
+                                   "sharded index (env SEARCHSVC_CLUSTER; default: the "
+                                   "shards are searched in this process).")
 
 
 class Failure(click.ClickException):
@@ -49,17 +55,31 @@ def cli():
 @click.option("--timezone", metavar="ZONE", help="The time zone (IANA name, e.g. "
               "Asia/Tokyo) the folders' dates are counted in, for times written with an "
               "offset or as Unix times (kept likewise).")
-def index_command(paths, index_dir, rebuild, exclude, wait, source, language, timezone):
+@click.option("--shards", type=click.IntRange(min=1), help="Build a sharded index of this many "
+              "shards on a Ray cluster (a complete new one each time).")
+@CLUSTER_OPTION
+@click.option("--workers", type=click.IntRange(min=1), help="With --shards and no --cluster: "
+              "worker processes of the Ray cluster started for the build (default: one per "
+              "core).")
+def index_command(paths, index_dir, rebuild, exclude, wait, source, language, timezone, shards,
+                  cluster, workers):
     """Index article files (default: seeds/), adding new, updating changed and removing gone
     ones. Exit status 0 when every file was read, 1 when some were skipped, 2 on errors.
 
     Example: searchsvc index seeds/ ~/news/exports --exclude '*.draft.txt'
 
     Example: searchsvc index corpora/bbc --source BBC
+
+    Example: searchsvc index exports/ --index sharded/ --shards 4 --cluster 10.0.0.5:6379
     """
     given = {name: value for name, value in
              (("source", source), ("language", language), ("timezone", timezone))
              if value is not None}
+    if shards:
+        _index_sharded(paths, index_dir, shards, cluster, workers, exclude, wait, given)
+        return
+    if current_sharded(index_dir) is not None:
+        raise Failure(f"{index_dir} holds a sharded index: rebuild it with --shards N")
     try:
         report = update_index(index_dir, paths or ["seeds"], rebuild=rebuild, excludes=exclude,
                               wait=wait, folder=given or None)
@@ -68,6 +88,28 @@ def index_command(paths, index_dir, rebuild, exclude, wait, source, language, ti
     except SearchsvcError as exc:
         raise Failure(str(exc)) from None
     click.echo(describe_report(report))
+    sys.exit(1 if report.skipped else 0)
+
+
+def _index_sharded(paths, index_dir, shards, cluster, workers, exclude, wait, given) -> None:
+    from .cluster import connect
+    from .shards import build_sharded_index
+
+    try:
+        connect(cluster, workers)
+        report = build_sharded_index(index_dir, paths or ["seeds"], shards, excludes=exclude,
+                                     wait=wait, folder=given or None)
+    except SearchsvcError as exc:
+        raise Failure(str(exc)) from None
+    click.echo(f"{report.articles_total:,} articles in {len(report.shards)} shards "
+               f"({', '.join(f'{shard.articles:,}' for shard in report.shards)}) from "
+               f"{report.files:,} files in {report.seconds:.1f} s on {report.workers} "
+               f"worker process{'es' if report.workers != 1 else ''}; "
+               f"{len(report.skipped):,} skipped")
+    for problem in report.skipped:
+        click.echo(f"  skipped {problem.path}: {problem.reason}")
+    for flag in report.flagged:
+        click.echo(f"  flagged {flag.path}: {flag.reason}")
     sys.exit(1 if report.skipped else 0)
 
 
@@ -92,14 +134,15 @@ def describe_report(report: IndexReport) -> str:
 @click.option("--per-page", default=10, show_default=True, help="Results per page.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--source", help="Only articles from this source.")
-def search_command(query, index_dir, page, per_page, sort, source):
+@CLUSTER_OPTION
+def search_command(query, index_dir, page, per_page, sort, source, cluster):
     """Search the index and print ranked results with snippets. Exit status 1 when nothing
     matches.
 
     Example: searchsvc search '"space exploration" AND source:TASS'
     """
     try:
-        results = SearchIndex(index_dir).search(
+        results = open_search_index(index_dir, cluster=cluster).search(
             SearchRequest(q=query, page=page, per_page=per_page, sort=sort, source=source))
     except QueryError as exc:
         raise Failure(f"bad query: {exc}") from None
@@ -147,7 +190,9 @@ def terminal_snippet(snippet_html: str) -> str:
 @click.option("--site", default="", metavar="URL",
               help="The site's address, to make the article_page column a link "
                    "(default: the page's path alone).")
-def export_command(query, index_dir, fmt, sort, source, language, date_from, date_to, site):
+@CLUSTER_OPTION
+def export_command(query, index_dir, fmt, sort, source, language, date_from, date_to, site,
+                   cluster):
     """Write every matching article to standard output, however many (the site's CSV stops
     at 10,000), page by page as they are found. Exit status 1 when nothing matches.
 
@@ -159,7 +204,8 @@ def export_command(query, index_dir, fmt, sort, source, language, date_from, dat
     asked = SearchRequest(q=query, sort=sort, source=source, language=language,
                           date_from=date_from and date_from.date(),
                           date_to=date_to and date_to.date())
-    pages = export_pages(SearchIndex(index_dir, cache_entries=0), asked, rows=None)
+    pages = export_pages(open_search_index(index_dir, cache_entries=0, cluster=cluster), asked,
+                         rows=None)
     try:
         first = next(pages)
     except QueryError as exc:
@@ -195,7 +241,8 @@ def export_command(query, index_dir, fmt, sort, source, language, date_from, dat
 @click.option("--port", default=8000, envvar="SEARCHSVC_PORT", show_default=True, type=int)
 @click.option("--workers", type=int, help="Worker processes (default: one per core, at least 2).")
 @click.option("--access-log", is_flag=True, help="Log every request to stderr.")
-def serve_command(index_dir, seeds, host, port, workers, access_log):
+@CLUSTER_OPTION
+def serve_command(index_dir, seeds, host, port, workers, access_log, cluster):
     """Serve the site and API with gunicorn. The seeds folder (--seeds, or seeds/ when it
     exists) is indexed first, new and changed files only; without one, the index is served
     as it is.
@@ -206,18 +253,23 @@ def serve_command(index_dir, seeds, host, port, workers, access_log):
 
     if seeds is None and Path("seeds").is_dir():
         seeds = "seeds"
+    sharded = current_sharded(index_dir) is not None
+    if sharded and seeds is not None:
+        click.echo(f"{index_dir} holds a sharded index: serving it as it is (rebuild it "
+                   "with `searchsvc index --shards N` to add articles)", err=True)
+        seeds = None
     try:
         if seeds is not None:
             report = update_index(index_dir, [seeds], wait=True)
             click.echo(describe_report(report), err=True)
-        elif IndexStore(index_dir).current() is None:
+        elif IndexStore(index_dir).current() is None and not sharded:
             raise Failure(f"no index at {index_dir} and no seeds folder to build it from: "
                           "run `searchsvc index PATHS --index DIR` first, or pass --seeds")
     except SearchsvcError as exc:
         raise Failure(str(exc)) from None
     click.echo(f"Serving on http://{host}:{port}/", err=True)
     try:
-        serve(index_dir, host, port, workers=workers, access_log=access_log)
+        serve(index_dir, host, port, workers=workers, access_log=access_log, cluster=cluster)
     except SearchsvcError as exc:
         raise Failure(str(exc)) from None
 

@@ -42,3 +42,8 @@ class SettingError(SearchsvcError):
 class ReplicationError(SearchsvcError):
     """Raised when a generation cannot be published, or fetched from the publisher whole;
     the replica keeps serving the generation it has."""
+
+
+class ShardUnavailable(SearchsvcError):
+    """Raised when a shard of a sharded index cannot answer (its worker died or the cluster
+    cannot be reached); nothing is answered from the other shards alone."""

@@ -24,6 +24,7 @@ import numpy as np
 from whoosh import query
 from whoosh.util.times import long_to_datetime
 
+from .collection import Collection, GenerationCollection
 from .errors import QueryError
 from .generation import Generation
 from .segments import NO_DATE, TEXT_FIELDS
@@ -106,14 +107,17 @@ def members(docs: np.ndarray, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def intersection(parts: list[Match]) -> Match:
-    """The documents every part matches, with the parts' scores summed."""
+    """The documents every part matches, with the parts' scores summed in the parts' order
+    (so a document's score is the same whichever part is smallest here, in one index or in a
+    shard)."""
     if not parts:
         return EMPTY
-    parts = sorted(parts, key=len)
-    docs, scores = parts[0].docs, parts[0].scores
-    for part in parts[1:]:
-        held, where = members(docs, part.docs)
-        docs, scores = docs[held], scores[held] + part.scores[where[held]]
+    docs = min(parts, key=len).docs
+    for part in parts:
+        docs = docs[members(docs, part.docs)[0]]
+    scores = np.zeros(len(docs))
+    for part in parts:
+        scores = scores + part.scores[members(docs, part.docs)[1]]
     return Match(docs, scores)
 
 
@@ -123,17 +127,25 @@ def difference(wanted: Match, unwanted: np.ndarray) -> Match:
 
 
 class Evaluator:
-    """Evaluates queries against one generation's arrays. `searcher()` gives a Whoosh
-    searcher for the id terms (`id:`), the only ones Whoosh holds."""
+    """Evaluates queries against one generation's arrays, scored with the statistics of
+    `collection` (searchsvc.collection: the generation's own, or those of every shard of a
+    sharded index). `searcher()` gives a Whoosh searcher for the id terms (`id:`), the only
+    ones Whoosh holds."""
 
-    def __init__(self, generation: Generation, searcher=None):
+    def __init__(self, generation: Generation, searcher=None,
+                 collection: Collection | None = None):
         self.generation = generation
+        self.collection = collection or GenerationCollection(generation)
         self._searcher = searcher
         self.size = generation.size
-        self._statistics: dict[tuple, tuple[float, int]] = {}
+        self._holding: dict[tuple, int] = {}  # this index's documents holding a word
+        self._agreed: dict[tuple, tuple[float, int]] = {}  # the words of the query run
+        self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
         """Every live document `q` matches, restricted to the mask `within` if given."""
+        self._gathering = {}
+        self._agreed = dict(zip(*self._agree(q)))
         found = self.node(q)
         keep = np.asarray(self.generation.live)[found.docs]
         if within is not None:
@@ -148,13 +160,14 @@ class Evaluator:
         postings = self.generation.postings(field, text)
         if not len(postings.docs):
             return EMPTY
-        generation = self.generation
+        collection = self.collection
+        frequency, doc_frequency = collection.statistics(field, text, postings)
         weights = postings.tf.astype(np.float64) * FIELD_WEIGHTS[field]
         # the collection frequency is of the weights, as Whoosh counts it
         scores = term_scores(
-            weights, generation.lengths[field][postings.docs],
-            average_length=generation.average_length(field), documents=generation.size,
-            frequency=int(weights.sum()), doc_frequency=len(postings.docs))
+            weights, self.generation.lengths[field][postings.docs],
+            average_length=collection.average_length(field), documents=collection.size,
+            frequency=int(frequency * FIELD_WEIGHTS[field]), doc_frequency=doc_frequency)
         if boost != 1.0:
             scores *= boost
         return Match(postings.docs, scores)
@@ -165,42 +178,73 @@ class Evaluator:
         combines fields, with In_expC2: in each document, the frequency of each term in each
         field, normalised by the field's length against the field's average, times the
         field's weight (FIELD_WEIGHTS) and the term's boost relative to the largest, summed
-        before the saturation; the statistics are those of the whole (documents holding any
-        of the terms, the weighted frequency of all). The largest boost weighs the score."""
+        before the saturation; the statistics are those of the whole collection (documents
+        holding any of the terms, the weighted frequency of all: `word_statistics`). The
+        largest boost weighs the score."""
+        key = _word_key(boosts)
+        statistics = self._agreed.get(key) or self.word_statistics([boosts])[0]
         boost, found = self._word_postings(boosts)
         if not found:
             return EMPTY
-        generation = self.generation
-        docs, parts, frequency = [], [], 0.0
+        generation, collection = self.generation, self.collection
+        docs, parts = [], []
         for field, postings, weight in found:
-            weights = postings.tf * (FIELD_WEIGHTS[field] * weight / boost)
             docs.append(postings.docs)
-            parts.append(normalised(weights, generation.lengths[field][postings.docs],
-                                    generation.average_length(field)))
-            frequency += float(weights.sum())
+            parts.append(normalised(postings.tf * (FIELD_WEIGHTS[field] * weight / boost),
+                                    generation.lengths[field][postings.docs],
+                                    collection.average_length(field)))
         if len(found) == 1:
             docs, tfn = docs[0].astype(np.int64), parts[0]
         else:
             docs, where = _merged_with_positions(docs)
             tfn = np.bincount(where, weights=np.concatenate(parts), minlength=len(docs))
-        scores = informative_content(tfn, documents=generation.size, frequency=frequency,
-                                     doc_frequency=len(docs))
+        frequency, doc_frequency = statistics
+        scores = informative_content(tfn, documents=collection.size, frequency=frequency,
+                                     doc_frequency=doc_frequency)
         return Match(docs, scores * boost)
 
-    def word_statistics(self, boosts: dict[tuple[str, bytes], float]) -> tuple[float, int]:
-        """(weighted frequency, documents holding it) of a word as `word` scores it; the
-        REMEMBERED_STATISTICS latest are kept (a common word's documents cost a merge)."""
-        key = tuple(sorted(boosts.items()))
-        found = self._statistics.get(key)
-        if found is None:
-            boost, postings = self._word_postings(boosts)
-            docs = _merged([p.docs for _, p, _ in postings]) if postings else _EMPTY_DOCS
-            found = (sum(float(p.tf.sum()) * FIELD_WEIGHTS[field] * weight / boost
-                         for field, p, weight in postings), len(docs))
-            if len(self._statistics) >= REMEMBERED_STATISTICS:
-                self._statistics.clear()
-            self._statistics[key] = found
-        return found
+    def word_statistics(self, words: list[dict[tuple[str, bytes], float]],
+                        counts: list[int] = ()) -> list[tuple[float, int]]:
+        """(weighted frequency, documents holding it) in the whole collection of each word
+        as `word` scores it (each a dict of boosts as `word` takes), for all of them in one
+        exchange between the parts of the collection. The frequencies are the collection's
+        per term; the documents holding any of a word's terms are counted in each part (the
+        REMEMBERED_STATISTICS latest remembered: a common word's documents cost a merge) and
+        summed. `counts`, this part's of other figures, are summed in the same exchange and
+        follow the words' statistics, each a number."""
+        collection = self.collection
+        statistics, holding = [], []
+        for boosts in words:
+            boost = max(boosts.values(), default=0.0)
+            statistics.append(sum(
+                collection.statistics(field, text)[0] * FIELD_WEIGHTS[field] * weight / boost
+                for (field, text), weight in boosts.items() if weight > 0))
+            key = _word_key(boosts)
+            count = self._holding.get(key)
+            if count is None:
+                _, found = self._word_postings(boosts)
+                count = len(_merged([p.docs for _, p, _ in found])) if found else 0
+                if len(self._holding) >= REMEMBERED_STATISTICS:
+                    self._holding.clear()
+                self._holding[key] = count
+            holding.append(count)
+        if not words and not counts:
+            return []
+        summed = collection.combine("sum", np.asarray([*holding, *counts],
+                                                      dtype=np.int64)).tolist()
+        return list(zip(statistics, summed)) + summed[len(words):]
+
+    def _agree(self, q: query.Query) -> tuple[list[tuple], list[tuple[float, int]]]:
+        """(keys, statistics) of every word `q` scores with `word`, gathered at once."""
+        words = {}
+        for node in _inner_nodes(q):
+            if isinstance(node, AcrossFields):
+                terms, phrases, _ = self._gathered(node)
+                for boosts in ([terms] if terms else []) + [
+                        {(field, text): boost for field, boost in fields.items()}
+                        for (texts, _), fields in phrases.items() for text in texts]:
+                    words.setdefault(_word_key(boosts), boosts)
+        return list(words), self.word_statistics(list(words.values()))
 
     def _word_postings(self, boosts: dict[tuple[str, bytes], float]):
         """(largest boost, [(field, postings, boost)] of the terms found)."""
@@ -264,7 +308,7 @@ class Evaluator:
             return self._phrase(q)
         if isinstance(q, (query.Prefix, query.Wildcard, query.Regex, query.TermRange)) \
                 and q.fieldname in TEXT_FIELDS:
-            words = pattern_terms(self.generation, q, MAX_PATTERN_CANDIDATES)
+            words = pattern_terms(self.collection, q, MAX_PATTERN_CANDIDATES)
             return union([self.term(q.fieldname, word, q.boost) for word in words], self.size)
         if isinstance(q, query.NumericRange) and q.fieldname == "date":
             return self._dates(q)
@@ -278,6 +322,22 @@ class Evaluator:
     def _across_fields(self, q: AcrossFields) -> Match:
         """A typed word's terms (patterns expanded) scored as one (`word`); a typed phrase
         in any field as the sum of its words so scored; anything else as Whoosh would."""
+        terms, phrases, others = self._gathered(q)
+        found = [self.word(terms)] if terms else []
+        for (texts, slop), fields in phrases.items():
+            docs = _merged([self._phrase_docs(field, texts, slop) for field in fields])
+            words = [self.word({(field, text): boost for field, boost in fields.items()})
+                     for text in texts]
+            found.append(intersection([Match(docs, np.zeros(len(docs))), *words]))
+        return union(found + [_boosted(self.node(node), boost) for node, boost in others],
+                     self.size)
+
+    def _gathered(self, q: AcrossFields):
+        """(terms: (field, term) -> boost, phrases: (words, slop) -> field -> boost, others:
+        [(node, boost)]) of a typed word, its patterns expanded in the whole collection;
+        remembered for the query run."""
+        if id(q) in self._gathering:
+            return self._gathering[id(q)][1]
         terms: dict[tuple[str, bytes], float] = {}
         phrases: dict[tuple[tuple[bytes, ...], int], dict[str, float]] = {}
         others = []
@@ -289,7 +349,7 @@ class Evaluator:
                 terms[key] = terms.get(key, 0.0) + boost
             elif isinstance(node, (query.Prefix, query.Wildcard)) \
                     and node.fieldname in TEXT_FIELDS:
-                for text in pattern_terms(self.generation, node, MAX_PATTERN_CANDIDATES):
+                for text in pattern_terms(self.collection, node, MAX_PATTERN_CANDIDATES):
                     terms[node.fieldname, text] = terms.get((node.fieldname, text), 0.0) + boost
             elif type(node) is query.Phrase and node.fieldname in TEXT_FIELDS and node.words:
                 fields = phrases.setdefault((tuple(map(_bytes, node.words)), node.slop), {})
@@ -298,16 +358,11 @@ class Evaluator:
                 for child in node.subqueries:
                     collect(child, boost)
             else:
-                others.append(_boosted(self.node(node), boost))
+                others.append((node, boost))
 
         collect(q, 1.0)
-        found = [self.word(terms)] if terms else []
-        for (texts, slop), fields in phrases.items():
-            docs = _merged([self._phrase_docs(field, texts, slop) for field in fields])
-            words = [self.word({(field, text): boost for field, boost in fields.items()})
-                     for text in texts]
-            found.append(intersection([Match(docs, np.zeros(len(docs))), *words]))
-        return union(found + others, self.size)
+        self._gathering[id(q)] = (q, (terms, phrases, others))  # q kept: its id stays its own
+        return terms, phrases, others
 
     def _or(self, q: query.Or) -> Match:
         """A union, nested unions flattened (their boosts multiplied through, as the sums of
@@ -389,8 +444,10 @@ class Evaluator:
         return _distinct(ends >> 32)
 
 
-def pattern_terms(generation: Generation, q: query.Query, limit: int) -> list[bytes]:
-    """The index terms a prefix, wildcard, regular expression or term range stands for."""
+def pattern_terms(generation, q: query.Query, limit: int) -> list[bytes]:
+    """The index terms a prefix, wildcard, regular expression or term range stands for
+    (`generation`: a Generation or a searchsvc.collection.Collection: the terms of the
+    whole collection)."""
     field = q.fieldname
     if isinstance(q, query.TermRange):
         low = q.start.encode("utf-8") if q.start else None
@@ -432,6 +489,10 @@ def _inner_nodes(q: query.Query):
         yield q
         for child in q.children():
             yield from _inner_nodes(child)
+
+
+def _word_key(boosts: dict[tuple[str, bytes], float]) -> tuple:
+    return tuple(sorted(boosts.items()))
 
 
 def _bytes(text) -> bytes:

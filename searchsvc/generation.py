@@ -59,6 +59,7 @@ def write_generation(folder: str | Path, segments: list) -> None:
     distinct, stories = np.unique(joined([part.dupkeys for part in parts], np.uint64),
                                   return_inverse=True)
     save_array(f"{prefix}.dupkey.npy", (stories.reshape(-1) + 1).astype(np.int32))
+    save_array(f"{prefix}.tiekey.npy", joined([part.tiekeys for part in parts], np.int64))
     for name in ("sources", "languages"):
         _save_codes(f"{prefix}.{name[:-1]}", [getattr(part, name) for part in parts])
     for field in TEXT_FIELDS:
@@ -150,6 +151,7 @@ class Generation:
         self.live = load_array(f"{prefix}.live.npy")
         self.dates = load_array(f"{prefix}.date.npy")
         self.dupkeys = load_array(f"{prefix}.dupkey.npy")
+        self.tiekeys = load_array(f"{prefix}.tiekey.npy")
         self.columns = {name: (load_array(f"{prefix}.{name}.npy"),
                                [None, *load_json(f"{prefix}.{name}.json")])
                         for name in ("source", "language", "month")}
@@ -162,7 +164,7 @@ class Generation:
     def touch_columns(self) -> None:
         """Read every per-document column once, so that its pages are mapped into this
         process before searches need them (each first touch of a page is a page fault)."""
-        columns = [self.live, self.dates, self.dupkeys, *self.lengths.values(),
+        columns = [self.live, self.dates, self.dupkeys, self.tiekeys, *self.lengths.values(),
                    *(codes for codes, _ in self.columns.values())]
         for column in columns:
             int(np.asarray(column).sum())

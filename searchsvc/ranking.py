@@ -22,6 +22,8 @@ Cranfield, with and without each mechanism, the others as served.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from whoosh import query
 from whoosh.support.charset import accent_map
@@ -43,22 +45,25 @@ VARIANT_MIN_CHARS = 4
 VARIANT_MIN_DICE = 0.2
 
 
-def relevance_scores(evaluator, parsed, text: str, docnums: np.ndarray,
-                     scores: np.ndarray) -> np.ndarray:
+def relevance_scores(evaluator, parsed, text: str, docnums: np.ndarray, scores: np.ndarray,
+                     best) -> tuple[np.ndarray, np.ndarray]:
     """The scores that order the matched articles (`docnums`, ascending, with their `scores`
     from the evaluation) by relevance, for the query `parsed` (searchsvc.searching.querying)
     typed as `text`: the PROXIMITY_DEPTH best get the bonus of words typed side by side that
     they hold near each other, then the TYPED_DEPTH best the bonus of the words' typed form.
-    Both only raise the articles they look at, which stay above the others."""
+    Both only raise the articles they look at, which stay above the others. `best(scores,
+    count)` gives the positions of this index's articles among the `count` best of the
+    whole collection (searchsvc.searching.stories.best).
+
+    Returns the scores and the positions of the PROXIMITY_DEPTH best: they hold every
+    article ranked above any other, as the bonuses only raise them."""
     scores = scores.copy()
-    if not len(docnums):
-        return scores
-    best = _best(scores, PROXIMITY_DEPTH)
-    scores[best] += proximity_bonus(evaluator, adjacent_pairs(parsed.words, text), docnums,
-                                    docnums[best])
-    best = _best(scores, TYPED_DEPTH)
-    scores[best] += typed_form_bonus(evaluator, parsed.words, docnums[best])
-    return scores
+    chosen = np.sort(best(scores, PROXIMITY_DEPTH))
+    scores[chosen] += proximity_bonus(evaluator, adjacent_pairs(parsed.words, text), docnums,
+                                      docnums[chosen])
+    typed = best(scores, TYPED_DEPTH)
+    scores[typed] += typed_form_bonus(evaluator, parsed.words, docnums[typed])
+    return scores, chosen
 
 
 def adjacent_pairs(words, text: str) -> list[tuple[str, bytes, bytes]]:
@@ -95,14 +100,23 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
     it, with the idf of the matched articles (`matched`, ascending document numbers) holding
     both words."""
     bonus = np.zeros(len(docnums))
-    if len(docnums) < 2:
+    if not pairs:
         return bonus
+    collection = evaluator.collection
     generation = evaluator.generation
-    documents = max(generation.size, 1)
+    documents = max(collection.size, 1)
+    held = []
     for fieldname, first, second in pairs:
         holding = evaluator.term_docs(fieldname, first)
         both = holding[members(holding, evaluator.term_docs(fieldname, second))[0]]
-        both = both[members(both, matched)[0]]
+        held.append(both[members(both, matched)[0]])
+    # in the whole collection: the best, and the matched articles holding both words of
+    # each pair
+    best, *holding_both = collection.combine(
+        "sum", np.asarray([len(docnums), *(len(both) for both in held)])).tolist()
+    if best < 2:
+        return bonus
+    for (fieldname, first, second), both, count_both in zip(pairs, held, holding_both):
         candidates = docnums[members(docnums, both)[0]]
         if not len(candidates):
             continue
@@ -114,9 +128,9 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
         docs, count = np.unique(here[close] >> 32, return_counts=True)
         if not len(docs):
             continue
-        idf = np.log(1 + (documents - len(both) + 0.5) / (len(both) + 0.5))
+        idf = math.log(1 + (documents - count_both + 0.5) / (count_both + 0.5))
         norm = (1 - PROXIMITY_B + PROXIMITY_B * np.maximum(
-            generation.lengths[fieldname][docs], 1) / generation.average_length(fieldname))
+            generation.lengths[fieldname][docs], 1) / collection.average_length(fieldname))
         gain = PROXIMITY_WEIGHT * idf * count * (PROXIMITY_K1 + 1) / (count + PROXIMITY_K1 * norm)
         bonus[np.searchsorted(docnums, docs)] += gain
     return bonus
@@ -139,9 +153,9 @@ def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
     stored articles."""
     bonus = np.zeros(len(docnums))
     typed = {word.text: word for word in words if word.kind is query.Term and word.text}
-    if not typed or not len(docnums):
+    if not typed:
         return bonus
-    generation = evaluator.generation
+    generation, collection = evaluator.generation, evaluator.collection
     counts = {(form, field): np.zeros(len(docnums)) for form in typed for field in TEXT_FIELDS}
     for position, docnum in enumerate(docnums.tolist()):
         stored = generation.stored(docnum)
@@ -149,19 +163,23 @@ def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
             for word in filter(typed.__contains__,
                                split_words((getattr(stored, field) or "").lower())):
                 counts[word, field][position] += 1
-    for form, word in typed.items():
-        tfn = sum(normalised(counts[form, field] * FIELD_WEIGHTS[field],
-                             generation.lengths[field][docnums], generation.average_length(field))
-                  for field in TEXT_FIELDS)
+    tfns = [sum(normalised(counts[form, field] * FIELD_WEIGHTS[field],
+                           generation.lengths[field][docnums], collection.average_length(field))
+                for field in TEXT_FIELDS) for form in typed]
+    # the words' statistics and the articles looked at holding each form, in the collection
+    statistics = evaluator.word_statistics(
+        [{(leaf.fieldname, _bytes(leaf.text)): leaf.boost for leaf in wanted_leaves(word)
+          if isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS}
+         for word in typed.values()],
+        [int(np.count_nonzero(tfn)) for tfn in tfns])
+    statistics, seen = statistics[:len(typed)], statistics[len(typed):]
+    for (form, word), tfn, (frequency, holding), looked in zip(typed.items(), tfns,
+                                                              statistics, seen):
         if not tfn.any():
             continue
-        frequency, holding = evaluator.word_statistics(
-            {(leaf.fieldname, _bytes(leaf.text)): leaf.boost for leaf in wanted_leaves(word)
-             if isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS})
-        spelled = max(generation.vocabulary.frequency(form.translate(accent_map)),
-                      int(np.count_nonzero(tfn)))
+        spelled = max(collection.vocabulary.frequency(form.translate(accent_map)), looked)
         bonus += TYPED_WEIGHT * word.boost * informative_content(
-            tfn, documents=generation.size, frequency=frequency * spelled / max(holding, 1),
+            tfn, documents=collection.size, frequency=frequency * spelled / max(holding, 1),
             doc_frequency=spelled)
     return bonus
 
@@ -181,7 +199,8 @@ def with_variants(parsed: query.Query, variants_of, text_fields) -> query.Query:
     query, +0.004, +0.001, +0.000, +0.000; with the collections indexed as a language with
     no stemmer, where they are all the stemming there is, +0.019, +0.002, +0.009, +0.005.
 
-    `variants_of(fieldname, term)` gives a term's (variant, Dice) pairs (`word_variants`)."""
+    `variants_of(fieldname, term)` gives a term's (variant, Dice) pairs (`word_variants`
+    finds them for every term of a query at once)."""
     taken = {(leaf.fieldname, _bytes(leaf.text)) for leaf in wanted_leaves(parsed)
              if isinstance(leaf, query.Term) and leaf.fieldname in text_fields}
 
@@ -202,36 +221,59 @@ def with_variants(parsed: query.Query, variants_of, text_fields) -> query.Query:
     return expand(parsed)
 
 
-def word_variants(evaluator, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
-    """(variant, Dice) of the variants of an index term that `with_variants` adds."""
-    generation = evaluator.generation
-    count = generation.doc_frequency(fieldname, word)
+def word_variants(evaluator, words: list[tuple[str, bytes]],
+                  local=None) -> dict[tuple[str, bytes], list[tuple[bytes, float]]]:
+    """(variant, Dice) of the variants that `with_variants` adds to each index term of
+    `words` ((field, term) pairs), for all of them at once: the articles holding a word and
+    each variant are counted in the whole collection in one step. `local(field, term)`, if
+    given, stands for `variant_parts` (remembered by the caller)."""
+    local = local or (lambda field, word: variant_parts(evaluator, field, word))
+    parts = {(field, word): local(field, word) for field, word in dict.fromkeys(words)}
+    held = [both for found in parts.values() for _, _, both in found]
+    if not held:
+        return {key: [] for key in parts}
+    shared = iter(evaluator.collection.combine("sum", np.asarray(held, dtype=np.int64)).tolist())
+    variants = {}
+    for (field, word), found in parts.items():
+        count = evaluator.collection.doc_frequency(field, word)
+        variants[field, word] = [(variant, dice) for variant, other, _ in found
+                                 if (dice := 2 * next(shared) / max(count + other, 1))
+                                 >= VARIANT_MIN_DICE]
+    return variants
+
+
+def variant_parts(evaluator, fieldname: str, word: bytes) -> list[tuple[bytes, int, int]]:
+    """(variant, the articles of the collection holding it, the articles of this index
+    holding it and the word) of the variants of an index term that could share enough
+    articles with it."""
+    collection = evaluator.collection
+    count = collection.doc_frequency(fieldname, word)
     if not count:
         return []
     found = []
-    for variant in _variants(generation, fieldname, word):
-        other = generation.doc_frequency(fieldname, variant)
+    holding = None
+    for variant in _variants(collection, fieldname, word):
+        other = collection.doc_frequency(fieldname, variant)
         if 2 * min(count, other) < VARIANT_MIN_DICE * (count + other):  # too few could share
             continue
-        holding = evaluator.term_docs(fieldname, word)
+        if holding is None:
+            holding = evaluator.term_docs(fieldname, word)
         both = int(np.count_nonzero(members(holding,
                                             evaluator.term_docs(fieldname, variant))[0]))
-        dice = 2 * both / max(count + other, 1)
-        if dice >= VARIANT_MIN_DICE:
-            found.append((variant, dice))
+        found.append((variant, other, both))
     return found
 
 
-def _variants(generation, fieldname: str, word: bytes) -> list[bytes]:
+def _variants(collection, fieldname: str, word: bytes) -> list[bytes]:
     """The indexed words that are `word` with up to VARIANT_SUFFIX_CHARS letters added or
     taken off its end, the shorter of the two at least VARIANT_MIN_CHARS letters long."""
     found = []
     if len(word) >= VARIANT_MIN_CHARS:
-        found += [text for text in generation.terms_from(fieldname, word, 1000)
+        found += [text for text in collection.terms_from(fieldname, word, 1000)
                   if text != word and len(text) - len(word) <= VARIANT_SUFFIX_CHARS]
     for cut in range(1, VARIANT_SUFFIX_CHARS + 1):
         shorter = word[:-cut]
-        if len(shorter) >= VARIANT_MIN_CHARS and generation.has_term(fieldname, shorter):
+        if len(shorter) >= VARIANT_MIN_CHARS and collection.has_term(fieldname, shorter):
             found.append(shorter)
     return sorted(found)
 
@@ -249,13 +291,6 @@ def wanted_leaves(q: query.Query) -> list[query.Query]:
 
 def _bytes(text) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
-
-
-def _best(scores: np.ndarray, count: int) -> np.ndarray:
-    """Positions (ascending) of the `count` largest scores."""
-    if count >= len(scores):
-        return np.arange(len(scores))
-    return np.sort(np.argpartition(-scores, count - 1)[:count])
 
 
 def _body_terms(word) -> list[bytes]:

@@ -7,7 +7,9 @@ reads with a slice and that every process and thread maps from the page cache:
 - per text field (`title`, `body`): a sorted term table (`.terms`, searchsvc.lexicon), and
   per term a run of postings (document numbers and term frequencies, ascending by document)
   and of word positions (ascending by document, then position); each document's length;
-- per document: its date (a day number), its near-duplicate key, its source and language;
+- per document: its date (a day number), its near-duplicate key, its source and language,
+  and its tie key (a hash of its id: equal scores and dates list in that order, the same in
+  one index and in shards);
 - the articles as shown (headline, text, link, when indexed), each compressed on its own;
 - the segment's vocabulary: the words as written (lowercased, accents folded) with the
   number of documents holding each, for completions and spelling corrections.
@@ -31,7 +33,7 @@ from .analysis import Analysis, split_words
 from .arrays import load_array, load_bytes, load_json, save_array, save_bytes, save_json
 from .lexicon import Lexicon
 
-FORMAT = 2
+FORMAT = 3
 TEXT_FIELDS = ("title", "body")
 STORED_LEVEL = 3  # zlib level of each stored article (1-9 differ by 1% on ~1 KB articles)
 NO_DATE = 0
@@ -48,6 +50,7 @@ class DocumentValues:
     source: str | None
     language: str  # the article's language ('en', 'sw', ...)
     analysis: str  # the analysis its text went through ('en', ..., 'xx')
+    tiekey: int = 0  # orders documents that rank equal (63 bits of a hash of the id)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ class SegmentBuilder:
         self.fields = {name: _FieldBuilder(self.terms) for name in TEXT_FIELDS}
         self.dates = array("i")
         self.dupkeys = array("Q")
+        self.tiekeys = array("q")
         self.sources = _Codes()
         self.languages = _Codes()
         self.analyses: set[str] = set()
@@ -272,6 +276,7 @@ class SegmentBuilder:
     def _add_values(self, values: DocumentValues) -> None:
         self.dates.append(values.date)
         self.dupkeys.append(values.dupkey)
+        self.tiekeys.append(values.tiekey)
         self.sources.add(values.source)
         self.languages.add(values.language)
         self.analyses.add(values.analysis)
@@ -295,6 +300,7 @@ class SegmentBuilder:
                 column.add(value.values[code - 1] if code else None)
         self.dates.extend(segment.dates[keep].tolist())
         self.dupkeys.extend(segment.dupkeys[keep].tolist())
+        self.tiekeys.extend(segment.tiekeys[keep].tolist())
         self.stored.blobs += [segment.stored.raw(docnum) for docnum in keep.tolist()]
         self.analyses.update(segment.meta["analyses"])
         self.count += len(keep)
@@ -304,6 +310,7 @@ class SegmentBuilder:
         totals = {name: field.write(f"{prefix}.{name}") for name, field in self.fields.items()}
         save_array(f"{prefix}.date.npy", np.frombuffer(self.dates, dtype=np.int32))
         save_array(f"{prefix}.dupkey.npy", np.frombuffer(self.dupkeys, dtype=np.uint64))
+        save_array(f"{prefix}.tiekey.npy", np.frombuffer(self.tiekeys, dtype=np.int64))
         self.sources.write(f"{prefix}.source")
         self.languages.write(f"{prefix}.language")
         self.stored.write(f"{prefix}.stored")
@@ -394,6 +401,7 @@ class SegmentArrays:
         self.fields = {name: FieldArrays(f"{prefix}.{name}") for name in TEXT_FIELDS}
         self.dates = load_array(f"{prefix}.date.npy")
         self.dupkeys = load_array(f"{prefix}.dupkey.npy")
+        self.tiekeys = load_array(f"{prefix}.tiekey.npy")
         self.sources = _CodeColumn(f"{prefix}.source")
         self.languages = _CodeColumn(f"{prefix}.language")
         self.stored = StoredArticles(f"{prefix}.stored")

@@ -58,11 +58,12 @@ class _Gunicorn(BaseApplication):
 
 
 def serve(index_dir: str, host: str, port: int, workers: int | None = None, threads: int = 4,
-          access_log: bool = False) -> None:
+          access_log: bool = False, cluster: str | None = None) -> None:
     """Serve until interrupted. Each worker process builds its own app (and Searchers); one
     is built here first, so that a bad setting stops the command with its message
-    (SettingError) instead of every worker failing to boot."""
-    app_config = {"INDEX_DIR": index_dir}
+    (SettingError) instead of every worker failing to boot. `cluster`: the Ray cluster that
+    searches a sharded index (None: each worker searches the shards itself)."""
+    app_config = {"INDEX_DIR": index_dir, "CLUSTER": cluster}
     create_app(app_config)
     _allow_request_lines(MAX_REQUEST_LINE_BYTES)
     options = {

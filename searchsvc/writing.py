@@ -169,7 +169,7 @@ class ArticleWriter(SegmentWriter):
             date=article.date.toordinal() if article.date else NO_DATE,
             dupkey=dupkey(article.title, article.body, article.source),
             source=article.source, language=article.language,
-            analysis=analysis_language(article.language))
+            analysis=analysis_language(article.language), tiekey=id_hash(article.id) >> 1)
         self.add_document(id=article.id, file=source.path,
                           filesig=file_signature_term(source.path, source.signature))
         self.id_hashes.append(id_hash(article.id))

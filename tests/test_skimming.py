@@ -230,8 +230,9 @@ def test_bbc_articles_can_be_filtered_on_once_their_folder_names_the_source(bbc_
 
 def test_copies_with_a_headline_word_changed_are_one_story(client):
     saudi = search(client, q="saudi opec")["hits"]
-    assert [(h["id"], h["similar"]) for h in saudi if "saudi" in h["title"].lower()] == \
-        [(SAUDI, 1)]
+    # the two score the same: the one listed is the first by tie key (a hash of the id)
+    assert [(h["id"] in (SAUDI, SAUDI_COPY), h["similar"]) for h in saudi
+            if "saudi" in h["title"].lower()] == [(True, 1)]
     parry = search(client, q="gerrard")["hits"]
     assert [(h["id"], h["similar"]) for h in parry] == [(PARRY, 1)]
 

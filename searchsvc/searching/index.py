@@ -22,17 +22,18 @@ from whoosh import query
 
 from ..analysis import analysis_for
 from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
+from ..collection import Collection, GenerationCollection
 from ..errors import ArticleNotFound, QueryError
 from ..evaluation import Evaluator
 from ..generation import Generation
 from ..headlines import display_title
 from ..indexing import IndexStore
-from ..ranking import relevance_scores, with_variants, word_variants
+from ..ranking import relevance_scores, variant_parts, wanted_leaves, with_variants, word_variants
 from ..schema import TEXT_FIELDS
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
-from .results import Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, day_counts, facet_counts
+from .results import FacetCount, Hit, Results, SearchRequest, StoredArticle, check_text
+from .stories import Stories, best, day_facets, day_part, facet_counts
 
 FACETS = ("source", "language", "month")
 MAX_SUGGESTIONS = 20
@@ -44,11 +45,12 @@ WARM_QUERY = "news"
 class _Shared:
     """What every thread of a process reads alike from one generation."""
 
-    def __init__(self, version, index, generation: Generation):
+    def __init__(self, version, index, generation: Generation, collection: Collection):
         self.version = version
         self.index = index
         self.generation = generation
         self.parser = querying.make_parser()  # parsing keeps no state: one for all threads
+        self.collection = collection
         self._lock = threading.Lock()
         self._remembered: OrderedDict = OrderedDict()
 
@@ -74,7 +76,8 @@ class _Context:
         self.shared = shared
         self.version = shared.version
         self.generation = shared.generation
-        self.evaluator = Evaluator(self.generation, lambda: self.searcher)
+        self.collection = shared.collection
+        self.evaluator = Evaluator(self.generation, lambda: self.searcher, self.collection)
 
     @cached_property
     def searcher(self):
@@ -83,17 +86,24 @@ class _Context:
         return self.shared.index.searcher()
 
     def parse(self, text: str) -> ParsedQuery:
-        return querying.parse(self.shared.parser, text, self.generation, self.within)
+        return querying.parse(self.shared.parser, text, self.collection, self.within)
 
     def within(self, word: str, edits: int, prefix: int) -> list[str]:
         """Vocabulary words within `edits` of `word`, remembered for the generation."""
         return self.shared.remember(
             ("within", word, edits, prefix),
-            lambda: self.generation.vocabulary.within(word, edits, prefix, MAX_EXPANSIONS + 1))
+            lambda: self.collection.vocabulary.within(word, edits, prefix, MAX_EXPANSIONS + 1))
 
-    def word_variants(self, fieldname: str, word: bytes) -> list[tuple[bytes, float]]:
-        return self.shared.remember(("variants", fieldname, word),
-                                    lambda: word_variants(self.evaluator, fieldname, word))
+    def with_variants(self, q: query.Query) -> query.Query:
+        """`q` with its words' variants (searchsvc.ranking.with_variants), found for all its
+        words at once; what this index holds of each is remembered for the generation."""
+        words = [(leaf.fieldname, _bytes(leaf.text)) for leaf in wanted_leaves(q)
+                 if isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS]
+        variants = word_variants(self.evaluator, words, local=lambda field, word: (
+            self.shared.remember(("variants", field, word),
+                                 lambda: variant_parts(self.evaluator, field, word))))
+        return with_variants(q, lambda field, word: variants.get((field, word), []),
+                             TEXT_FIELDS)
 
     def stored(self, docnum: int) -> StoredArticle:
         generation = self.generation
@@ -112,7 +122,12 @@ class SearchIndex:
     """Searches one index folder; safe to share between threads, and it switches to a new
     index generation as soon as one is published."""
 
-    def __init__(self, index_dir, cache_entries: int = RESULTS_CACHE_ENTRIES):
+    def __init__(self, index_dir, cache_entries: int = RESULTS_CACHE_ENTRIES,
+                 collection=GenerationCollection):
+        """`collection(generation)` gives the statistics searches read about the whole
+        collection (searchsvc.collection): by default the generation's own; a shard of a
+        sharded index reads those of every shard."""
+        self.collection = collection
         self.store = IndexStore(index_dir)
         self.cache = ResultsCache(cache_entries)
         self._local = threading.local()
@@ -142,7 +157,7 @@ class SearchIndex:
             shared = self._shared
             if shared is None or shared.version != version:
                 index, generation = self.store.open()
-                shared = _Shared(version, index, generation)
+                shared = _Shared(version, index, generation, self.collection(generation))
                 _warm(_Context(shared))
                 self._shared = shared
             return shared
@@ -173,39 +188,53 @@ class SearchIndex:
         parsed = context.parse(request.q)
         evaluator = context.evaluator
         generation = context.generation
+        collection = context.collection
         within = _filters(generation, request)
         if request.story is not None:
             within = _story(context, request.story, within)
         # the words' variants count towards matching, scores and snippets; the proximity
         # bonus and the keyword order go by the words as typed
-        expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
+        expanded = context.with_variants(parsed.query)
         found = evaluator.run(expanded, within)
         docnums, scores = found.docs, found.scores.copy()
         words = matching.units(parsed.query)
         held = matching.held(evaluator, words, docnums) if len(words) > 1 else None
-        # the newest of what this search lists without its dates: date presets count from it
-        latest = _newest(generation, docnums if held is None or request.sort == "relevance"
-                         else docnums[held.relaxed()[0]])
         dated = _dated(generation, request)
-        if dated is not None:
-            keep = dated[docnums]
-            docnums, scores = docnums[keep], scores[keep]
-            held = matching.Held(held.units, held.holds[:, keep]) if held is not None else None
+        kept = dated[docnums] if dated is not None else None
+        if held is not None and kept is not None:
+            undated, held = held, matching.Held(held.units, held.holds[:, kept])
+        else:
+            undated = held
+        patterns = None
+        if held is not None and request.sort != "relevance":
+            # which words the articles of the collection hold together, without the dates
+            # (for `latest`) and with them
+            patterns = collection.combine("each", {
+                "undated": ("patterns", undated.patterns()),
+                "dated": ("patterns", held.patterns())})
+        # the newest of what this search lists without its dates: date presets count from it
+        latest = _newest(generation, docnums if patterns is None
+                         else docnums[undated.relaxed(patterns["undated"])[0]])
+        if kept is not None:
+            docnums, scores = docnums[kept], scores[kept]
         left_out: tuple[str, ...] = ()
-        ties = docnums
-        best = None
+        ties = np.asarray(generation.tiekeys)[docnums]
+        chosen = None
         if request.sort == "relevance":
-            scores = order = relevance_scores(evaluator, parsed, request.q, docnums, scores)
+            scores, chosen = relevance_scores(
+                evaluator, parsed, request.q, docnums, scores,
+                lambda scores, count: best(collection, scores, ties, count))
+            order = scores
         else:
             if held is not None:  # the articles holding every word (or as many as any do)
-                chosen, left_out = held.relaxed()
-                docnums, scores = docnums[chosen], scores[chosen]
-                held = matching.Held(held.units, held.holds[:, chosen])
+                keep, left_out = held.relaxed(patterns["dated"])
+                docnums, scores, ties = docnums[keep], scores[keep], ties[keep]
+                held = matching.Held(held.units, held.holds[:, keep])
             dates = np.asarray(generation.dates)[docnums].astype(np.int64)
             newest = request.sort == "newest"
-            # undated articles last either way; equal dates in index order, reversed for newest
+            # undated articles last either way; equal dates by tie key, reversed for newest
             order = np.where(dates == 0, np.iinfo(np.int64).min + 1, dates if newest else -dates)
-            ties = -docnums if newest else docnums
+            ties = -ties if newest else ties
         start = (request.page - 1) * request.per_page
         codes = np.asarray(generation.dupkeys)[docnums]
         stories = Stories(codes, generation.meta["stories"]) if request.story is None else \
@@ -213,24 +242,37 @@ class SearchIndex:
         # in relevance order by score, the proximity bonus went to the best by score, which
         # hold every article ranked above any other
         listed = stories.listed(order, ties, start + request.per_page,
-                                among=best if order is scores else None)
-        terms = {field: querying.query_terms(expanded, generation, field)
+                                among=chosen if order is scores else None)
+        terms = {field: querying.query_terms(expanded, collection, field)
                  for field in TEXT_FIELDS}
-        hits = [_hit(context, int(docnums[position]), float(scores[position]), similar, terms)
-                for position, similar in listed[start:start + request.per_page]]
+        page = _page(collection, order, ties, listed, start, request.per_page)
+        hits = [(place, _hit(context, int(docnums[position]), float(scores[position]),
+                             similar, terms)) for place, position, similar in page]
         shown = docnums[stories.representatives()]
-        facets = {name: facet_counts(*generation.columns[name], shown) for name in FACETS}
-        facets["day"] = day_counts(generation.dates, shown)
-        matched = None
+        parts = {"hits": ("placed", hits), "total": ("sum", stories.count()),
+                 "articles": ("sum", len(docnums)),
+                 "newest": ("largest", latest.toordinal() if latest else None),
+                 "day": ("days", day_part(generation.dates, shown))}
+        for name in FACETS:
+            parts[name] = ("facets", [(facet.value, facet.count) for facet in
+                                      facet_counts(*generation.columns[name], shown)])
         if held is not None:
             every = codes[held.every()]
+            parts["all_words"] = ("sum", Stories(every, generation.meta["stories"]).count())
+        whole = collection.combine("each", parts)
+        facets = {name: [FacetCount(value, count) for value, count in whole[name]]
+                  for name in FACETS}
+        facets["day"] = day_facets(whole["day"])
+        matched = None
+        if held is not None:
             matched = matching.Matching(tuple(word.text for word in words),
-                                        Stories(every, generation.meta["stories"]).count(),
-                                        left_out)
-        results = Results(request=request, total=stories.count(), hits=hits,
+                                        whole["all_words"], left_out)
+        newest_day = dt.date.fromordinal(whole["newest"]) if whole["newest"] else None
+        results = Results(request=request, total=whole["total"], hits=whole["hits"],
                           took_ms=(time.perf_counter() - started) * 1000, facets=facets,
                           suggestion=spelling.suggestion(request.q, evaluator, context.within),
-                          total_articles=len(docnums), matching=matched, newest=latest)
+                          total_articles=whole["articles"], matching=matched,
+                          newest=newest_day)
         self.cache.put(context.version, request, results)
         return results
 
@@ -238,15 +280,17 @@ class SearchIndex:
         """The article with its paragraphs as HTML, the words of query `q` marked."""
         context = self._context()
         docnum = context.searcher.document_number(id=article_id)
-        if docnum is None:
+        found = context.collection.combine(  # from the shard that holds it
+            "placed", [(0, context.stored(docnum))] if docnum is not None else [])
+        if not found:
             raise ArticleNotFound(f"no article with id {article_id!r}")
-        article = context.stored(docnum)
+        article = found[0]
         terms = {field: frozenset() for field in TEXT_FIELDS}
         if q:
             parsed = context.parse(SearchRequest(q=q).validated().q)
             # the words' variants, as the results' snippets mark them
-            expanded = with_variants(parsed.query, context.word_variants, TEXT_FIELDS)
-            terms = {field: querying.query_terms(expanded, context.generation, field)
+            expanded = context.with_variants(parsed.query)
+            terms = {field: querying.query_terms(expanded, context.collection, field)
                      for field in TEXT_FIELDS}
         analysis = analysis_for(article.language)
         paragraphs = [p for p in article.body.split("\n\n") if p]
@@ -271,26 +315,33 @@ class SearchIndex:
         if not 1 <= limit <= MAX_RELATED:
             raise QueryError(f"limit must be between 1 and {MAX_RELATED}")
         context = self._context()
-        docnum = context.searcher.document_number(id=article_id)
-        if docnum is None:
-            raise ArticleNotFound(f"no article with id {article_id!r}")
-        article = context.stored(docnum)
+        collection = context.collection
         generation = context.generation
-        terms = related.distinctive_terms(generation, analysis_for(article.language),
-                                          article.title, article.body)
+        docnum = context.searcher.document_number(id=article_id)
+        distinctive = []
+        if docnum is not None:  # the shard that holds the article finds its words
+            article = context.stored(docnum)
+            distinctive = [(0, related.distinctive_terms(
+                collection, analysis_for(article.language), article.title, article.body))]
+        found_terms = collection.combine("placed", distinctive)
+        if not found_terms:
+            raise ArticleNotFound(f"no article with id {article_id!r}")
+        terms = found_terms[0]
         if not terms:
             return []
         like = query.Or([query.Term(field, word, boost=weight) for word, weight in terms
                          for field in TEXT_FIELDS])
         codes = np.asarray(generation.dupkeys)
-        within = codes != codes[docnum]
+        within = codes != codes[docnum] if docnum is not None else None
         found = context.evaluator.run(like, within)
         docnums, scores = found.docs, found.scores
-        listed = Stories(codes[docnums], generation.meta["stories"]).listed(scores, docnums,
-                                                                             limit)
-        marks = {field: querying.query_terms(like, generation, field) for field in TEXT_FIELDS}
-        return [_hit(context, int(docnums[position]), float(scores[position]), similar, marks)
-                for position, similar in listed[:limit]]
+        ties = np.asarray(generation.tiekeys)[docnums]
+        listed = Stories(codes[docnums], generation.meta["stories"]).listed(scores, ties, limit)
+        marks = {field: querying.query_terms(like, collection, field) for field in TEXT_FIELDS}
+        page = _page(collection, scores, ties, listed, 0, limit)
+        return collection.combine("placed", [
+            (place, _hit(context, int(docnums[position]), float(scores[position]), similar,
+                         marks)) for place, position, similar in page])
 
 
 def _warm(context: _Context) -> None:
@@ -299,7 +350,9 @@ def _warm(context: _Context) -> None:
     million articles, read by every search over matches anywhere in the archive)."""
     context.generation.touch_columns()
     parsed = context.parse(WARM_QUERY)
-    context.evaluator.run(parsed.query)
+    # scored with this index's statistics: a shard warms outside any search, with no other
+    # shard to exchange figures with
+    Evaluator(context.generation).run(parsed.query)
     for language in context.generation.analyses:
         analysis_for(language).terms(WARM_QUERY)
     context.generation.vocabulary.completions(WARM_QUERY[:2], 1)
@@ -347,6 +400,23 @@ def _story(context: _Context, article_id: str, within: np.ndarray | None) -> np.
     docnum = context.searcher.document_number(id=article_id)
     versions = codes == codes[docnum] if docnum is not None else np.zeros(len(codes), bool)
     return versions if within is None else within & versions
+
+
+def _page(collection: Collection, order: np.ndarray, ties: np.ndarray,
+          listed: list[tuple[int, int]], start: int, count: int) -> list[tuple[int, int, int]]:
+    """(place on the page, position, other versions) of the stories this index lists (`listed`:
+    (position, other versions), best first by `order` then `ties`) among the stories
+    `start` to `start + count` of the whole collection."""
+    ranked = collection.combine("gathered", (start + count, [
+        ((-order[position].item(), ties[position].item()), (position, similar))
+        for position, similar in listed]))
+    return [(place - start, position, similar)
+            for place, (_, part, (position, similar)) in enumerate(ranked)
+            if place >= start and part == collection.part]
+
+
+def _bytes(text) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def _names(field: str, value: str, wanted: str) -> bool:

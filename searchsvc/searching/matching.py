@@ -21,6 +21,10 @@ from ..evaluation import Evaluator
 from .querying import ImplicitOr, Word
 
 
+PATTERN_BITS = 16
+"""Up to this many words, the combinations articles hold are counted in an array of 2^n."""
+
+
 @dataclass(frozen=True)
 class Matching:
     """How a query's words were matched: `words` as typed, how many listed articles hold
@@ -45,17 +49,34 @@ class Held:
     def every(self) -> np.ndarray:
         return self.holds.all(axis=0)
 
-    def relaxed(self) -> tuple[np.ndarray, tuple[str, ...]]:
+    def patterns(self) -> list[tuple[bool, ...]]:
+        """The distinct combinations of words that the articles hold, in order."""
+        count = len(self.units)
+        if not self.holds.shape[1]:
+            return []
+        if count > PATTERN_BITS:
+            return sorted(tuple(row) for row in np.unique(self.holds.T, axis=0).tolist())
+        # each article's combination as the bits of a number: counted, not sorted
+        bits = np.left_shift(1, np.arange(count, dtype=np.int64))
+        codes = np.flatnonzero(np.bincount(bits @ self.holds, minlength=1 << count))
+        return sorted(tuple(bool(code >> unit & 1) for unit in range(count))
+                      for code in codes.tolist())
+
+    def relaxed(self, patterns=None) -> tuple[np.ndarray, tuple[str, ...]]:
         """(mask of the articles holding the most words that can be held together, the
-        words left out): words that match nothing first, then from the end."""
-        if self.every().any():
+        words left out): words that match nothing first, then from the end. `patterns`: the
+        combinations of words held in the whole collection (`patterns()` of every shard),
+        by default those held here."""
+        held = np.asarray(self.patterns() if patterns is None else patterns,
+                          dtype=bool).reshape(-1, len(self.units))
+        if held.all(axis=1).any():
             return self.every(), ()
-        matching = [i for i in range(len(self.units)) if self.holds[i].any()]
+        matching = [i for i in range(len(self.units)) if held[:, i].any()]
         left_out = [self.units[i].text for i in range(len(self.units)) if i not in matching]
         for keep in range(len(matching), 0, -1):
-            mask = self.holds[matching[:keep]].all(axis=0)
-            if mask.any():
-                return mask, tuple(left_out + [self.units[i].text for i in matching[keep:]])
+            if held[:, matching[:keep]].all(axis=1).any():
+                return (self.holds[matching[:keep]].all(axis=0),
+                        tuple(left_out + [self.units[i].text for i in matching[keep:]]))
         return np.zeros(self.holds.shape[1], dtype=bool), tuple(u.text for u in self.units)
 
 

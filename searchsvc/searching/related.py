@@ -6,26 +6,25 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
 from whoosh.classify import Bo1Model
 
 from ..analysis import Analysis
-from ..generation import Generation
+from ..collection import Collection
 
 RELATED_TERMS = 12
 
 
-def distinctive_terms(generation: Generation, analysis: Analysis, title: str, body: str,
+def distinctive_terms(collection: Collection, analysis: Analysis, title: str, body: str,
                       number: int = RELATED_TERMS) -> list[tuple[bytes, float]]:
     """The `number` body terms of an article (headline counted twice) with the highest Bo1
     weight, normalised so the best weighs about 1."""
     counts = Counter(analysis.terms(f"{title}\n{title}\n{body}"))
-    model = Bo1Model(generation.size, generation.meta["lengths"]["body"])
+    model = Bo1Model(collection.size, collection.field_length("body"))
     total = sum(counts.values())
     scored = []
     for term, count in counts.items():
         text = term.encode("utf-8")
-        frequency = int(np.sum(generation.postings("body", text).tf, dtype=np.int64))
+        frequency = collection.statistics("body", text)[0]
         if frequency:
             scored.append((model.score(count, frequency, total), term))
     if not scored:

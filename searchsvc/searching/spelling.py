@@ -31,10 +31,10 @@ _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE", "TO"}
 def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
     """`text` with its rare or unknown words corrected, or None when none is.
     `within(word, edits, prefix)` lists the vocabulary's words near a word."""
-    generation = evaluator.generation
-    vocabulary = generation.vocabulary
-    languages = generation.analyses
-    rare = max(5, int(generation.size * RARE_SHARE))
+    collection = evaluator.collection
+    vocabulary = collection.vocabulary
+    languages = collection.analyses
+    rare = max(5, int(collection.size * RARE_SHARE))
     typed = [(match, match.group(0).lower().translate(accent_map))
              for match in _WORD.finditer(text) if match.group(0) not in _OPERATORS]
     words = [word for _, word in typed if not _is_stop_word(word, languages)]
@@ -52,15 +52,16 @@ def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
             masks[word][holding(word)] = True
         return masks[word]
 
-    def support(word: str, others: list[str]) -> int:
-        """Articles holding `word` together with each of the other words, summed."""
+    def together(word: str, others: list[str]) -> int:
+        """Articles of this index holding `word` together with each of the other words,
+        summed."""
         mine = holding(word)
         return sum(int(np.count_nonzero(mask(other)[mine])) for other in others)
 
-    corrections: dict[str, str] = {}
+    looked_up = []
     for word in words:
-        if (len(corrections) == MAX_CORRECTIONS or len(word) < 3 or not word.isalpha()
-                or word in corrections):
+        if len(looked_up) == MAX_CORRECTIONS or len(word) < 3 or not word.isalpha() \
+                or word in (found for found, _, _ in looked_up):
             continue
         frequency = vocabulary.frequency(word)
         if frequency >= rare:
@@ -68,8 +69,25 @@ def suggestion(text: str, evaluator: Evaluator, within) -> str | None:
         others = [other for other in words if other != word]
         ratio = MORE_FREQUENT_IN_CONTEXT if others else MORE_FREQUENT
         candidates = _candidates(word, frequency, ratio, vocabulary, languages, within)
-        if not candidates:
-            continue
+        if candidates:
+            looked_up.append((word, others, candidates))
+    if not looked_up:
+        return None
+    # how often each candidate (and each word as typed) goes with the other words, counted
+    # in the whole collection at once
+    counted = iter(collection.combine("sum", np.asarray(
+        [together(found, others) for word, others, candidates in looked_up
+         for found in [word, *(candidate for candidate, _ in candidates)]],
+        dtype=np.int64)).tolist())
+    corrections: dict[str, str] = {}
+    for word, others, candidates in looked_up:
+        own = next(counted)
+        supports = {candidate: next(counted) for candidate, _ in candidates}
+
+        def support(found: str, others: list[str]) -> int:
+            return own if found == word else supports[found]
+
+        frequency = vocabulary.frequency(word)
         best, _ = max(candidates, key=lambda found: (support(found[0], others), -found[1],
                                                      vocabulary.frequency(found[0])))
         if frequency and others and support(best, others) <= support(word, others):
@@ -105,9 +123,8 @@ def _candidates(word: str, frequency: int, ratio: int, vocabulary, languages,
 
 def _holding(evaluator: Evaluator, word: str) -> np.ndarray:
     """The documents holding a word as written (any language's form, either field)."""
-    generation = evaluator.generation
     found = [evaluator.term_docs(field, term.encode("utf-8"))
-             for language in generation.analyses
+             for language in evaluator.collection.analyses
              if (term := analysis_for(language).term(word)) is not None
              for field in ("title", "body")]
     found = [docs for docs in found if len(docs)]

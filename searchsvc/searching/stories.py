@@ -18,7 +18,7 @@ DAY_SPAN = 62  # results dated within this many days are also counted per day
 
 def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
     """Positions of the `count` largest `key` values, largest first, equal keys by `ties`
-    ascending (document numbers: the index's order for equal scores)."""
+    ascending (the documents' tie keys, or their numbers)."""
     if count < len(key):
         # the count-th largest key; among the keys equal to it, the first by `ties` get in
         kth = -np.partition(-key, count - 1)[count - 1]
@@ -29,6 +29,20 @@ def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
     else:
         chosen = np.arange(len(key))
     return chosen[np.lexsort((ties[chosen], -key[chosen]))]
+
+
+def best(collection, scores: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
+    """Positions of this index's documents among the `count` best of the whole collection
+    (searchsvc.collection) by `scores`, largest first, equal scores by `ties` ascending;
+    best first."""
+    chosen = top(scores, ties, count)
+    threshold = collection.combine("threshold", (count, list(zip(scores[chosen].tolist(),
+                                                                 ties[chosen].tolist()))))
+    if threshold is None:
+        return chosen
+    score, tie = threshold
+    keep = (scores[chosen] > score) | ((scores[chosen] == score) & (ties[chosen] <= tie))
+    return chosen[keep]
 
 
 class Stories:
@@ -130,10 +144,27 @@ def day_counts(dates: np.ndarray, docnums: np.ndarray) -> list[FacetCount]:
     """Counts of `docnums` per day ("YYYY-MM-DD", in order) when their dates span at most
     DAY_SPAN days (a month's results drawn by the day); [] when they span more or none is
     dated."""
+    return day_facets(day_part(dates, docnums))
+
+
+def day_part(dates: np.ndarray, docnums: np.ndarray):
+    """What `day_facets` needs of `docnums`, to add up with other shards' (COMBINERS' "days"):
+    (first day, last day, {day: count} or None when they span DAY_SPAN days or more), None
+    when none is dated."""
     days = np.asarray(dates)[docnums]
     days = days[days != 0]
-    if not len(days) or int(days.max()) - int(days.min()) >= DAY_SPAN:
-        return []
+    if not len(days):
+        return None
+    first, last = int(days.min()), int(days.max())
+    if last - first >= DAY_SPAN:
+        return first, last, None
     distinct, counts = np.unique(days, return_counts=True)
-    return [FacetCount(dt.date.fromordinal(int(day)).isoformat(), int(count))
-            for day, count in zip(distinct.tolist(), counts.tolist())]
+    return first, last, dict(zip(distinct.tolist(), counts.tolist()))
+
+
+def day_facets(whole) -> list[FacetCount]:
+    """The per-day counts of a `day_part` (or of several added up)."""
+    if whole is None or whole[2] is None or whole[1] - whole[0] >= DAY_SPAN:
+        return []
+    return [FacetCount(dt.date.fromordinal(day).isoformat(), count)
+            for day, count in sorted(whole[2].items())]

@@ -22,13 +22,13 @@ _LAST_WORD = re.compile(_WORD.pattern + "$")
 def suggestions(prefix: str, limit: int, evaluator: Evaluator, title_of) -> list[str]:
     """Up to `limit` whole queries completing `prefix`. `title_of(docnum)` reads a stored
     headline."""
-    generation = evaluator.generation
+    collection = evaluator.collection
     unfinished = _LAST_WORD.search(prefix)
     head = prefix[:unfinished.start()] if unfinished else prefix
     typed = [terms for word in _WORD.findall(head.lower())
-             if (terms := _indexed_terms(generation, word))]
+             if (terms := _indexed_terms(collection, word))]
     fragment = unfinished.group().lower().translate(accent_map) if unfinished else ""
-    words = generation.vocabulary.completions(fragment, limit) if fragment else []
+    words = collection.vocabulary.completions(fragment, limit) if fragment else []
     titles = []
     if typed or len(fragment) >= MIN_TITLE_FRAGMENT:
         titles = _titles_with(evaluator, typed, words, limit, bool(fragment), title_of)
@@ -38,12 +38,12 @@ def suggestions(prefix: str, limit: int, evaluator: Evaluator, title_of) -> list
     return list(dict.fromkeys(ordered))[:limit]
 
 
-def _indexed_terms(generation, word: str) -> list[bytes]:
+def _indexed_terms(collection, word: str) -> list[bytes]:
     """The title terms a typed word has in the languages present (none: a stop word or a
     word no headline holds)."""
-    terms = {term.encode("utf-8") for language in generation.analyses
+    terms = {term.encode("utf-8") for language in collection.analyses
              if (term := analysis_for(language).term(word)) is not None}
-    return sorted(term for term in terms if generation.has_term("title", term))
+    return sorted(term for term in terms if collection.has_term("title", term))
 
 
 def _titles_with(evaluator: Evaluator, typed: list[list[bytes]], completions: list[str],
@@ -54,7 +54,7 @@ def _titles_with(evaluator: Evaluator, typed: list[list[bytes]], completions: li
              for terms in typed]
     if unfinished:
         stems = {term.encode("utf-8") for word in completions
-                 for language in evaluator.generation.analyses
+                 for language in evaluator.collection.analyses
                  if (term := analysis_for(language).term(word)) is not None}
         if not stems:
             return []
@@ -65,6 +65,10 @@ def _titles_with(evaluator: Evaluator, typed: list[list[bytes]], completions: li
     found = intersection(parts)
     live = np.asarray(evaluator.generation.live)[found.docs]
     docs, scores = found.docs[live], found.scores[live]
-    best = top(scores, docs, min(len(docs), limit * 2))
-    titles = (title_of(int(docs[position])) for position in best.tolist())
-    return list(dict.fromkeys(title for title in titles if title))[:limit]
+    ties = np.asarray(evaluator.generation.tiekeys)[docs]
+    best = top(scores, ties, min(len(docs), limit * 2))
+    # the best headlines of the whole collection
+    ranked = evaluator.collection.combine("gathered", (limit * 2, [
+        ((-scores[position].item(), ties[position].item()), title_of(int(docs[position])))
+        for position in best.tolist()]))
+    return list(dict.fromkeys(title for _, _, title in ranked if title))[:limit]

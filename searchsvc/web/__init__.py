@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..caching import RESULTS_CACHE_ENTRIES
 from ..errors import SettingError
-from ..searching import SearchIndex
+from ..searching.sharded import open_search_index
 from . import api, errors, feeds, pages, ratelimit
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -46,11 +46,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         RATE_LIMIT=os.environ.get("SEARCHSVC_RATE_LIMIT"),
         RESULTS_CACHE=os.environ.get("SEARCHSVC_RESULTS_CACHE", str(RESULTS_CACHE_ENTRIES)),
+        CLUSTER=os.environ.get("SEARCHSVC_CLUSTER") or None,
     )
     if test_config:
         app.config.update(test_config)
-    app.extensions["searchsvc"] = SearchIndex(app.config["INDEX_DIR"],
-                                              cache_entries=_entries(app.config["RESULTS_CACHE"]))
+    app.extensions["searchsvc"] = open_search_index(
+        app.config["INDEX_DIR"], cache_entries=_entries(app.config["RESULTS_CACHE"]),
+        cluster=app.config["CLUSTER"])
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)

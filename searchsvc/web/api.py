@@ -7,6 +7,7 @@ from flask import (Blueprint, Response, current_app, jsonify, request, stream_wi
 
 from ..searching import Hit, Results, SearchIndex, StoredArticle
 from ..searching.matching import Matching
+from ..searching.sharded import ShardedSearchIndex
 from . import params
 from .exports import csv_chunks, cut_note, export_pages
 from .openapi import openapi_document
@@ -70,7 +71,12 @@ def openapi():
 
 @bp.get("/healthz")
 def healthz():
-    generation, articles = search_index().served()
+    index = search_index()
+    if isinstance(index, ShardedSearchIndex):  # each shard answers for itself
+        generation, articles, shards = index.shards()
+        return jsonify({"status": "ok", "articles": articles, "generation": generation,
+                        "shards": shards})
+    generation, articles = index.served()
     return jsonify({"status": "ok", "articles": articles, "generation": generation})
 
 

@@ -3,10 +3,10 @@
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import ArticleNotFound, IndexMissing, QueryError, SearchsvcError
+from ..errors import ArticleNotFound, IndexMissing, QueryError, SearchsvcError, ShardUnavailable
 
 STATUS = {QueryError: (400, "bad_query"), ArticleNotFound: (404, "not_found"),
-          IndexMissing: (503, "index_unavailable")}
+          IndexMissing: (503, "index_unavailable"), ShardUnavailable: (503, "shard_unavailable")}
 KEPT_HEADERS = ("Allow", "Retry-After")
 
 

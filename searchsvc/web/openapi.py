@@ -237,7 +237,18 @@ SCHEMAS = {
     "Health": {"type": "object", "required": ["status", "articles", "generation"],
                "properties": {"status": {"type": "string", "enum": ["ok"]},
                               "articles": {"type": "integer", "minimum": 0},
-                              "generation": {"type": "string", "pattern": "^gen-[0-9]+$"}}},
+                              "generation": {"type": "string",
+                                             "pattern": "^(gen|shards)-[0-9]+$"},
+                              "shards": {"type": "array", "items": _ref("Shard"),
+                                         "description": "A sharded index's shards, each "
+                                                        "as its worker reports it."}}},
+    "Shard": {"type": "object", "required": ["shard", "articles", "generation", "node", "pid"],
+              "properties": {"shard": {"type": "integer", "minimum": 0},
+                             "articles": {"type": "integer", "minimum": 0},
+                             "generation": {"type": "string", "pattern": "^gen-[0-9]+$"},
+                             "node": {"type": "string", "description": "The host serving it."},
+                             "pid": {"type": "integer",
+                                     "description": "Its process on that host."}}},
 }
 
 BAD_REQUEST = _error("A malformed query or parameter; the message says what to change.")
