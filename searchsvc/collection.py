@@ -188,6 +188,9 @@ class GenerationCollection(Collection):
             postings = self.generation.postings(field, term)
         return int(np.sum(postings.tf, dtype=np.int64)), len(postings.docs)
 
+    def doc_frequency(self, field: str, term: bytes) -> int:
+        return self.generation.doc_frequency(field, term)
+
     def has_term(self, field: str, term: bytes) -> bool:
         return self.generation.has_term(field, term)
 

@@ -141,6 +141,7 @@ class Evaluator:
         self._holding: dict[tuple, int] = {}  # this index's documents holding a word
         self._agreed: dict[tuple, tuple[float, int]] = {}  # the words of the query run
         self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
+        self._postings: dict[tuple[str, bytes], object] = {}  # its terms' postings
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
         """Every live document `q` matches, restricted to the mask `within` if given."""
@@ -157,7 +158,7 @@ class Evaluator:
     def term(self, field: str, text: bytes, boost: float = 1.0) -> Match:
         """A text term's documents and scores under the weighting model, in one field (a
         field the query names, as in `title:volcano`)."""
-        postings = self.generation.postings(field, text)
+        postings = self.postings(field, text)
         if not len(postings.docs):
             return EMPTY
         collection = self.collection
@@ -217,7 +218,8 @@ class Evaluator:
         for boosts in words:
             boost = max(boosts.values(), default=0.0)
             statistics.append(sum(
-                collection.statistics(field, text)[0] * FIELD_WEIGHTS[field] * weight / boost
+                collection.statistics(field, text, self.postings(field, text))[0]
+                * FIELD_WEIGHTS[field] * weight / boost
                 for (field, text), weight in boosts.items() if weight > 0))
             key = _word_key(boosts)
             count = self._holding.get(key)
@@ -248,14 +250,29 @@ class Evaluator:
 
     def _word_postings(self, boosts: dict[tuple[str, bytes], float]):
         """(largest boost, [(field, postings, boost)] of the terms found)."""
-        generation = self.generation
         boost = max(boosts.values(), default=0.0)
         return boost, [(field, postings, weight) for (field, text), weight in boosts.items()
-                       if weight > 0 and len((postings := generation.postings(field, text)).docs)]
+                       if weight > 0 and len((postings := self.postings(field, text)).docs)]
+
+    def postings(self, field: str, text: bytes):
+        """A text term's postings (searchsvc.generation.Postings), kept until `forget()`
+        (at most REMEMBERED_STATISTICS): a search reads its terms' for the variants, the
+        statistics, the scores and the bonuses."""
+        key = (field, text)
+        found = self._postings.get(key)
+        if found is None:
+            if len(self._postings) >= REMEMBERED_STATISTICS:
+                self._postings.clear()
+            found = self._postings[key] = self.generation.postings(field, text)
+        return found
+
+    def forget(self) -> None:
+        """Let the postings read so far go (a search starts)."""
+        self._postings = {}
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""
-        return self.generation.postings(field, text).docs
+        return self.postings(field, text).docs
 
     def holding(self, q: query.Query, docnums: np.ndarray) -> np.ndarray:
         """Which of `docnums` (ascending) `q` matches, scores aside: for words (terms in

@@ -24,6 +24,7 @@ from .vocabulary import Vocabulary
 
 META = "searchsvc.json"
 PREFIX = "searchsvc"
+REMEMBERED_PLACES = 65536
 _EPOCH_MONTH = np.datetime64("0001-01", "M")
 
 
@@ -160,6 +161,7 @@ class Generation:
         self.vocabulary = Vocabulary(Lexicon.open(f"{prefix}.vocabulary"),
                                      load_array(f"{prefix}.vocabulary.counts.npy"))
         self.live_count = int(np.count_nonzero(self.live))
+        self._places: dict[tuple[str, bytes], list] = {}
 
     def touch_columns(self) -> None:
         """Read every per-document column once, so that its pages are mapped into this
@@ -175,14 +177,25 @@ class Generation:
     def average_length(self, field: str) -> float:
         return self.meta["lengths"][field] / max(self.size, 1) or 1.0
 
-    def _where(self, field: str, term: bytes):
-        for number, segment in enumerate(self.segments):
-            found = segment.fields[field].find(term)
-            if found >= 0:
-                yield number, segment.fields[field], found
+    def _where(self, field: str, term: bytes) -> list[tuple]:
+        """(segment number, the segment's arrays of `field`, the term's number there) of
+        each segment holding the term; the REMEMBERED_PLACES latest are kept (a search asks
+        for its terms several times, each a binary search in every segment's lexicon)."""
+        key = (field, term)
+        found = self._places.get(key)
+        if found is None:
+            found = []
+            for number, segment in enumerate(self.segments):
+                where = segment.fields[field].find(term)
+                if where >= 0:
+                    found.append((number, segment.fields[field], where))
+            if len(self._places) >= REMEMBERED_PLACES:
+                self._places.clear()
+            self._places[key] = found
+        return found
 
     def has_term(self, field: str, term: bytes) -> bool:
-        return any(True for _ in self._where(field, term))
+        return bool(self._where(field, term))
 
     def doc_frequency(self, field: str, term: bytes) -> int:
         total = 0

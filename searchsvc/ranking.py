@@ -52,8 +52,9 @@ def relevance_scores(evaluator, parsed, text: str, docnums: np.ndarray, scores: 
     typed as `text`: the PROXIMITY_DEPTH best get the bonus of words typed side by side that
     they hold near each other, then the TYPED_DEPTH best the bonus of the words' typed form.
     Both only raise the articles they look at, which stay above the others. `best(scores,
-    count)` gives the positions of this index's articles among the `count` best of the
-    whole collection (searchsvc.searching.stories.best).
+    count, among)` gives the positions of this index's articles among the `count` best of
+    the whole collection (searchsvc.searching.stories.best), looking only at the positions
+    `among` if given.
 
     Returns the scores and the positions of the PROXIMITY_DEPTH best: they hold every
     article ranked above any other, as the bonuses only raise them."""
@@ -61,7 +62,7 @@ def relevance_scores(evaluator, parsed, text: str, docnums: np.ndarray, scores: 
     chosen = np.sort(best(scores, PROXIMITY_DEPTH))
     scores[chosen] += proximity_bonus(evaluator, adjacent_pairs(parsed.words, text), docnums,
                                       docnums[chosen])
-    typed = best(scores, TYPED_DEPTH)
+    typed = best(scores, TYPED_DEPTH, chosen)  # the bonus raised none of the others
     scores[typed] += typed_form_bonus(evaluator, parsed.words, docnums[typed])
     return scores, chosen
 

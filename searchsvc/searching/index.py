@@ -187,6 +187,7 @@ class SearchIndex:
             return cached
         parsed = context.parse(request.q)
         evaluator = context.evaluator
+        evaluator.forget()
         generation = context.generation
         collection = context.collection
         within = _filters(generation, request)
@@ -221,9 +222,13 @@ class SearchIndex:
         ties = np.asarray(generation.tiekeys)[docnums]
         chosen = None
         if request.sort == "relevance":
-            scores, chosen = relevance_scores(
-                evaluator, parsed, request.q, docnums, scores,
-                lambda scores, count: best(collection, scores, ties, count))
+            def ranked(scores, count, among=None):
+                if among is None:
+                    return best(collection, scores, ties, count)
+                return among[best(collection, scores[among], ties[among], count)]
+
+            scores, chosen = relevance_scores(evaluator, parsed, request.q, docnums, scores,
+                                              ranked)
             order = scores
         else:
             if held is not None:  # the articles holding every word (or as many as any do)
