@@ -46,6 +46,7 @@ from engines import REFERENCES, cpu_seconds, tantivy_available  # noqa: E402
 from generate import (DEFAULT_CACHE, SEED, CorporaMissing, Export, exports,  # noqa: E402
                       queries as draw_queries, read_pool)
 from load import once  # noqa: E402
+from processes import process_tree  # noqa: E402
 from workload import DEFAULT_CORPORA, Query, percentile  # noqa: E402
 
 SIZES = (100_000, 300_000, 1_000_000)
@@ -275,25 +276,13 @@ class _PeakMemory:
 
     def _watch(self) -> None:
         while not self._done.wait(0.1):
-            total = sum(_status_kib(pid, "VmRSS") for pid in _tree(self.pid)) / 1024
+            total = sum(_status_kib(pid, "VmRSS") for pid in process_tree(self.pid)) / 1024
             self.mib = max(self.mib, total)
 
     def stop(self) -> None:
         self._done.set()
         self._thread.join()
 
-
-def _tree(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(child) for child in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return found
 
 
 def _status_kib(pid: int, key: str) -> int:
@@ -333,7 +322,7 @@ def serve_and_query(index: Path, work: Path, queries: list[str], probes: list[st
         first += once(url, [_path("/api/search", q) for q in probes[1:]])
         suggested = once(url, [_path("/api/suggest", q) for q in suggestions])
         rounds = [_load_once(url, query_file) for _ in range(ROUNDS)]
-        workers = [_worker_memory(pid) for pid in _tree(server.pid)[1:]]
+        workers = [_worker_memory(pid) for pid in process_tree(server.pid)[1:]]
     errors = sum(ms is None for ms in first + suggested + [m for r in rounds for m in r])
     _log(f"   serve: ready after {ready_s:.2f} s, first searches "
          + ", ".join(_ms(m) for m in first) + " ms, first suggestions "

@@ -39,6 +39,7 @@ sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
 from generate import DEFAULT_CACHE, CorporaMissing, exports, queries as draw_queries, read_pool  # noqa: E402,E501
+from processes import process_tree  # noqa: E402
 from workload import DEFAULT_CORPORA, percentile  # noqa: E402
 
 from searchsvc.cluster import connect  # noqa: E402
@@ -119,7 +120,7 @@ class _TreeCpu:
 
     def _watch(self) -> None:
         while not self._done.wait(0.2):
-            for pid in _tree(self.pid):
+            for pid in process_tree(self.pid):
                 try:
                     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
@@ -130,18 +131,6 @@ class _TreeCpu:
         self._done.set()
         self._thread.join()
 
-
-def _tree(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [int(child) for child in (task / "children").read_text().split()]
-            except OSError:
-                pass
-    return found
 
 
 def _search(single: Path, sharded: Path, queries: list[str], rounds: int):

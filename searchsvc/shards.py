@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.reading import SegmentReader
 
 from .arrays import load_json, save_json
 from .articles import Flag, Problem, find_files, save_folder_defaults
@@ -39,7 +38,7 @@ from .indexing import CURRENT, IndexStore, _add_file
 from .schema import dupkey, storage_schema
 from .segments import NO_DATE
 from .writing import (BYTES_PER_WORD, WRITER_MEMORY_MB, ArticleWriter, PartWriters, _shares,
-                      _units)
+                      _units, delete_repeated)
 
 SHARDED = "sharded.json"
 SHARDED_PREFIX = "shards-"
@@ -257,15 +256,7 @@ def _drop_repeated_ids(shard_gens: list[Path], written: list[list[list]]) -> lis
                 if not local:
                     continue
                 ix = whoosh_index.open_dir(str(shard_gens[shard]), schema=storage_schema())
-                reader = SegmentReader(ix.storage, ix.schema, segment)
-                try:
-                    for docnum in local:
-                        stored = reader.stored_fields(docnum)
-                        segment.delete_document(docnum)
-                        problems.append(Problem(stored["file"],
-                                                f"duplicate article id {stored['id']}"))
-                finally:
-                    reader.close()
+                problems += delete_repeated(ix.storage, ix.schema, segment, local)
     return problems
 
 

@@ -344,16 +344,23 @@ def _drop_repeated_ids(writer: ArticleWriter, written: list) -> list[Problem]:
         count = len(found) // 8
         local = np.flatnonzero(repeated[offset:offset + count])
         if len(local):
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            try:
-                for docnum in local.tolist():
-                    stored = reader.stored_fields(docnum)
-                    segment.delete_document(docnum)
-                    problems.append(Problem(stored["file"],
-                                            f"duplicate article id {stored['id']}"))
-            finally:
-                reader.close()
+            problems += delete_repeated(writer.storage, writer.schema, segment, local.tolist())
         offset += count
+    return problems
+
+
+def delete_repeated(storage, schema, segment, docnums: list[int]) -> list[Problem]:
+    """Delete documents `docnums` of a segment written in this run, whose id an earlier
+    article holds; a problem each, naming its file."""
+    problems = []
+    reader = SegmentReader(storage, schema, segment)
+    try:
+        for docnum in docnums:
+            stored = reader.stored_fields(docnum)
+            segment.delete_document(docnum)
+            problems.append(Problem(stored["file"], f"duplicate article id {stored['id']}"))
+    finally:
+        reader.close()
     return problems
 
 
