@@ -10,6 +10,7 @@ from gunicorn.http import message
 from gunicorn.workers.gthread import ThreadWorker
 
 from .errors import SearchsvcError
+from .memory import keep_freed_memory
 from .web import create_app
 from .web.params import MAX_REQUEST_LINE_BYTES
 
@@ -88,7 +89,9 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
 
 def _warm(worker) -> None:
     """Open the index and run a search in each worker before it takes requests, so that the
-    first request after a start costs what any other does."""
+    first request after a start costs what any other does; searches' arrays stay on the
+    heap (searchsvc.memory)."""
+    keep_freed_memory()
     index = worker.wsgi.extensions["searchsvc"]
     try:
         index.warm()
