@@ -56,7 +56,7 @@ EMPTY = Match(_EMPTY_DOCS, np.zeros(0))
 
 class AcrossFields(query.Or):
     """One typed word (or phrase) looked up in every text field: its alternatives (its index
-    term in each field and in each language present, the variants searchsvc.ranking adds)
+    term in each field and in each language present, the variants searchsvc.variants adds)
     are scored together as one term of one text made of the fields (`Evaluator.word`); a
     typed phrase, as the sum of its words' scores so made, in the articles holding it in a
     field.
@@ -499,6 +499,17 @@ def _bounds(q: query.NumericRange):
         return q.startdate, q.enddate
     return tuple(None if value is None else long_to_datetime(value)
                  for value in (q.start, q.end))
+
+
+def wanted_leaves(q: query.Query) -> list[query.Query]:
+    """The leaves of `q` outside its NOT parts."""
+    if isinstance(q, query.AndNot):
+        return wanted_leaves(q.a)
+    if isinstance(q, query.Not):
+        return []
+    if q.is_leaf():
+        return [q]
+    return [leaf for child in q.children() for leaf in wanted_leaves(child)]
 
 
 def _inner_nodes(q: query.Query):

@@ -25,12 +25,13 @@ from ..analysis import analysis_for
 from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..collection import Collection, GenerationCollection
 from ..errors import ArticleNotFound, QueryError
-from ..evaluation import Evaluator
+from ..evaluation import Evaluator, wanted_leaves
 from ..generation import Generation
 from ..headlines import display_title
 from ..indexing import IndexStore
-from ..ranking import relevance_scores, variant_parts, wanted_leaves, with_variants, word_variants
+from ..ranking import relevance_scores
 from ..schema import TEXT_FIELDS
+from ..variants import variant_parts, with_variants, word_variants
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import FacetCount, Hit, Results, SearchRequest, StoredArticle, check_text
@@ -96,7 +97,7 @@ class _Context:
             lambda: self.collection.vocabulary.within(word, edits, prefix, MAX_EXPANSIONS + 1))
 
     def with_variants(self, q: query.Query) -> query.Query:
-        """`q` with its words' variants (searchsvc.ranking.with_variants), found for all its
+        """`q` with its words' variants (searchsvc.variants.with_variants), found for all its
         words at once; what this index holds of each is remembered for the generation."""
         words = [(leaf.fieldname, _bytes(leaf.text)) for leaf in wanted_leaves(q)
                  if isinstance(leaf, query.Term) and leaf.fieldname in TEXT_FIELDS]
