@@ -34,8 +34,10 @@ MAX_PHRASE_SLOP = 1000
 MAX_PATTERN_CANDIDATES = 100_000
 """Index terms a wildcard's literal prefix may select before its pattern is applied."""
 DENSE_FACTOR = 8
-REMEMBERED_STATISTICS = 4096
 """A union over more postings than 1/DENSE_FACTOR of the documents sums into a dense array."""
+REMEMBERED_STATISTICS = 4096
+REMEMBERED_POSTINGS = 4_000_000
+"""Postings an evaluator keeps (about 24 MB: a search's terms at a million articles)."""
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.int64)
 
@@ -142,6 +144,7 @@ class Evaluator:
         self._agreed: dict[tuple, tuple[float, int]] = {}  # the words of the query run
         self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
         self._postings: dict[tuple[str, bytes], object] = {}  # its terms' postings
+        self._kept = 0  # documents in them
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
         """Every live document `q` matches, restricted to the mask `within` if given."""
@@ -255,20 +258,24 @@ class Evaluator:
                        if weight > 0 and len((postings := self.postings(field, text)).docs)]
 
     def postings(self, field: str, text: bytes):
-        """A text term's postings (searchsvc.generation.Postings), kept until `forget()`
-        (at most REMEMBERED_STATISTICS): a search reads its terms' for the variants, the
-        statistics, the scores and the bonuses."""
+        """A text term's postings (searchsvc.generation.Postings), kept until `forget()` or
+        until REMEMBERED_POSTINGS documents are kept (related articles and suggestions read
+        terms without a search to forget them): a search reads its terms' for the variants,
+        the statistics, the scores and the bonuses."""
         key = (field, text)
         found = self._postings.get(key)
         if found is None:
-            if len(self._postings) >= REMEMBERED_STATISTICS:
-                self._postings.clear()
-            found = self._postings[key] = self.generation.postings(field, text)
+            found = self.generation.postings(field, text)
+            self._kept += len(found.docs)
+            if self._kept > REMEMBERED_POSTINGS:
+                self.forget()
+                self._kept = len(found.docs)
+            self._postings[key] = found
         return found
 
     def forget(self) -> None:
         """Let the postings read so far go (a search starts)."""
-        self._postings = {}
+        self._postings, self._kept = {}, 0
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""

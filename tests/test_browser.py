@@ -25,31 +25,15 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture()
-def page(browser, newsroom):
-    """A fresh tab on the newsroom site that fails the test on any script error or CSP
-    violation (both show up as console errors)."""
-    context = browser.new_context(base_url=newsroom.url, viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors = []
-    tab.on("console", lambda message: errors.append(message.text)
-           if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert errors == []
-
-
 SCREENS = {"wide": {"viewport": {"width": 1280, "height": 900}},
            "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True,
                      "has_touch": True}}
 
 
-@pytest.fixture(params=list(SCREENS))
-def screen(request, browser, newsroom):
-    """A fresh tab on the newsroom site at 1280 px, then at 360 px on a phone; it fails the
-    test on any script error or CSP violation."""
-    context = browser.new_context(base_url=newsroom.url, **SCREENS[request.param])
+def watched_tab(browser, base_url: str, screen: dict):
+    """A fresh tab that fails the test on any script error or CSP violation (both show up
+    as console errors); a generator for a fixture to yield from."""
+    context = browser.new_context(base_url=base_url, **screen)
     tab = context.new_page()
     errors = []
     tab.on("console", lambda message: errors.append(message.text)
@@ -58,6 +42,18 @@ def screen(request, browser, newsroom):
     yield tab
     context.close()
     assert errors == []
+
+
+@pytest.fixture()
+def page(browser, newsroom):
+    """A fresh tab on the newsroom site at 1280 px."""
+    yield from watched_tab(browser, newsroom.url, SCREENS["wide"])
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request, browser, newsroom):
+    """A fresh tab on the newsroom site at 1280 px, then at 360 px on a phone."""
+    yield from watched_tab(browser, newsroom.url, SCREENS[request.param])
 
 
 def open_filters(page) -> None:

@@ -249,3 +249,18 @@ def test_deleted_versions_are_not_found(tmp_path):
     assert results.total_articles == 1
     assert index.search(SearchRequest(q="oil")).total_articles == \
         sum(1 for p in news.iterdir() if "oil" in p.read_text().lower())
+
+
+def test_an_evaluator_keeps_a_bounded_number_of_postings(index, monkeypatch):
+    import searchsvc.evaluation
+    context = index._context()
+    evaluator = searchsvc.evaluation.Evaluator(context.generation)
+    terms = [term for term in context.generation.terms_from("body", b"", 200)
+             if len(evaluator.postings("body", term).docs)][:40]
+    evaluator.forget()
+    bound = max(len(context.generation.postings("body", term).docs) for term in terms)
+    monkeypatch.setattr(searchsvc.evaluation, "REMEMBERED_POSTINGS", bound)
+    for term in terms:  # related articles and suggestions read terms and never forget them
+        found = evaluator.postings("body", term)
+        assert evaluator.postings("body", term) is found  # read once while kept
+        assert sum(len(kept.docs) for kept in evaluator._postings.values()) <= bound
