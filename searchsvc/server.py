@@ -43,6 +43,44 @@ class BalancedThreadWorker(ThreadWorker):
             timeout = min(timeout, max(self._pause_until - time.monotonic(), 0.001))
         super().wait_for_and_dispatch_events(timeout)
 
+    def handle_request(self, req, conn):
+        client, conn.sock = conn.sock, HeadersWithBody(conn.sock)
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            held, conn.sock = conn.sock, client
+            held.flush()
+
+
+class HeadersWithBody:
+    """A client socket that holds the first bytes a response writes (its status line and
+    headers: gunicorn sends them on their own) and sends them with the next write, so that
+    an answer of one piece (every JSON answer and page) leaves in one send. A worker killed
+    mid-answer then leaves the balancer either nothing, which it retries on another replica,
+    or the whole answer; never headers without their body, which no balancer can retry."""
+
+    def __init__(self, sock: socket.socket):
+        self._sock = sock
+        self._held: bytes | None = None  # None until the first write
+
+    def sendall(self, data) -> None:
+        if self._held is None:
+            self._held = bytes(data)
+            return
+        if self._held:
+            data, self._held = self._held + bytes(data), b""
+        self._sock.sendall(data)
+
+    def flush(self) -> None:
+        """Send what is held (the headers of an answer without a body)."""
+        if self._held:
+            self._sock.sendall(self._held)
+        self._held = b""
+
+    def __getattr__(self, name):  # anything else (sendfile, shutdown, close) sends the held
+        self.flush()              # bytes first, so nothing is reordered
+        return getattr(self._sock, name)
+
 
 class _Gunicorn(BaseApplication):
     def __init__(self, options: dict, app_config: dict):

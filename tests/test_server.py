@@ -1,11 +1,18 @@
 """The production server's own behaviour: keep-alive clients spread over the worker
-processes, so that both cores answer them."""
+processes, so that both cores answer them; an answer leaves in one send with its headers."""
 
 import socket
 import threading
 from pathlib import Path
 
+import pytest
+from gunicorn.config import Config
+from gunicorn.http.message import Request
+from gunicorn.http.unreader import IterUnreader
+from gunicorn.http.wsgi import Response
+
 from conftest import LiveServer
+from searchsvc.server import HeadersWithBody
 
 CLIENTS = 16
 
@@ -62,3 +69,53 @@ def _connections_by_worker(master: int, port: int) -> dict[int, int]:
                 inodes.add(target[8:-1])
         held[int(child)] = len(inodes & established)
     return held
+
+
+class RecordingSocket:
+    def __init__(self):
+        self.sends: list[bytes] = []
+
+    def sendall(self, data):
+        self.sends.append(bytes(data))
+
+
+def _answer(app, request_line: bytes) -> list[bytes]:
+    """What gunicorn's own Response sends for one request to the app, send by send, through
+    the socket wrapper the worker gives it."""
+    recording = RecordingSocket()
+    sock = HeadersWithBody(recording)
+    request = Request(Config(), IterUnreader([request_line + b"\r\nHost: test\r\n\r\n"]),
+                      ("127.0.0.1", 1))
+    response = Response(request, sock, Config())
+    body = app.wsgi_app({"REQUEST_METHOD": request.method, "PATH_INFO": request.path,
+                         "QUERY_STRING": request.query, "SERVER_NAME": "test",
+                         "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+                         "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "test",
+                         "wsgi.input": None, "wsgi.errors": None}, response.start_response)
+    for item in body:
+        response.write(item)
+    response.close()
+    sock.flush()
+    return recording.sends
+
+
+@pytest.mark.parametrize("request_line", [b"GET /healthz HTTP/1.1",
+                                          b"GET /api/search?q=space HTTP/1.1",
+                                          b"GET /search?q=space HTTP/1.1"])
+def test_an_answer_leaves_in_one_send_with_its_headers(app, request_line):
+    """A replica killed between the headers and the body used to leave HAProxy a response it
+    had started to forward and could not retry (the replica test's load saw "IncompleteRead(0
+    bytes read, 69 more expected)" on /healthz). Headers and body now go in one send."""
+    sends = _answer(app, request_line)
+    assert len(sends) == 1, [send[:60] for send in sends]
+    head, _, body = sends[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:")))
+    assert len(body) == length > 0
+
+
+def test_an_answer_without_a_body_still_sends_its_headers(app):
+    sends = _answer(app, b"HEAD /healthz HTTP/1.1")
+    assert len(sends) == 1 and sends[0].startswith(b"HTTP/1.1 200 OK")
+    assert sends[0].endswith(b"\r\n\r\n")
