@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from whoosh import query
 
-from .evaluation import members, wanted_leaves
+from .evaluation import contained, wanted_leaves
 
 VARIANT_SUFFIX_CHARS = 2
 VARIANT_MIN_CHARS = 4
@@ -87,8 +87,7 @@ def variant_parts(evaluator, fieldname: str, word: bytes) -> list[tuple[bytes, i
             continue
         if holding is None:
             holding = evaluator.term_docs(fieldname, word)
-        both = int(np.count_nonzero(members(holding,
-                                            evaluator.term_docs(fieldname, variant))[0]))
+        both = int(np.count_nonzero(contained(holding, evaluator.term_docs(fieldname, variant))))
         found.append((variant, other, both))
     return found
 

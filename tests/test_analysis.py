@@ -2,6 +2,7 @@
 (which analyses through its own word caches, for speed) stores exactly those terms, in word
 order, for every document; marks for highlighting find the words whose terms match."""
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,9 @@ from whoosh.lang import has_stemmer, has_stopwords, stemmer_for_language, stopwo
 from whoosh.support.charset import accent_map
 
 from conftest import DATA, REPO
-from searchsvc.analysis import GENERIC, STEMMED_LANGUAGES, Analysis, analysis_language
+from searchsvc.analysis import (GENERIC, STEMMED_LANGUAGES, Analysis, analysis_language,
+                                split_words)
+from searchsvc.ranking import typed_forms
 from searchsvc.segments import DocumentValues, SegmentArrays, SegmentBuilder, StoredText
 
 TEXTS = [path.read_text(encoding="utf-8", errors="replace")
@@ -97,3 +100,16 @@ def test_languages_without_a_stemmer_share_the_generic_analysis():
     # no other language's stop words: "ad" (an Italian stop word) stays a word
     assert Analysis(GENERIC).terms("Ad hoc habari za Kenya") == ["ad", "hoc", "habari", "za",
                                                                  "kenya"]
+
+
+def test_typed_forms_finds_a_form_exactly_where_split_words_has_it():
+    """The typed-form bonus counts forms with a pattern instead of splitting each text; on
+    texts of word characters, dots, asterisks and separators, it finds what splitting does."""
+    pieces = ["a", "b", "ab", "ba", "u", "s", ".", " ", "*", "_", "é", "1", "-", ",", "..",
+              "a.b", "b.a"]
+    draw = random.Random(5)
+    for _ in range(5000):
+        text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 20)))
+        forms = set(split_words("".join(draw.choice(pieces) for _ in range(8)))) or {"ab"}
+        assert typed_forms(forms).findall(text) == [w for w in split_words(text) if w in forms]
+    assert typed_forms({"u.s"}).findall("the u.s. dollar, u.s.a and u.s") == ["u.s", "u.s"]

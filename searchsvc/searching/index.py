@@ -243,8 +243,9 @@ class SearchIndex:
             order = np.where(dates == 0, np.iinfo(np.int64).min + 1, dates if newest else -dates)
             ties = -ties if newest else ties
         start = (request.page - 1) * request.per_page
-        codes = np.asarray(generation.dupkeys)[docnums]
-        stories = Stories(codes, generation.meta["stories"]) if request.story is None else \
+        story_codes, story_count = generation.stories
+        codes = story_codes[docnums]
+        stories = Stories(codes, story_count) if request.story is None else \
             Stories(np.arange(1, len(docnums) + 1), len(docnums))  # one story's versions apart
         # in relevance order by score, the proximity bonus went to the best by score, which
         # hold every article ranked above any other
@@ -265,7 +266,7 @@ class SearchIndex:
                                       facet_counts(*generation.columns[name], shown)])
         if held is not None:
             every = codes[held.every()]
-            parts["all_words"] = ("sum", Stories(every, generation.meta["stories"]).count())
+            parts["all_words"] = ("sum", Stories(every, story_count).count())
         whole = collection.combine("each", parts)
         facets = {name: [FacetCount(value, count) for value, count in whole[name]]
                   for name in FACETS}
@@ -343,7 +344,8 @@ class SearchIndex:
         found = context.evaluator.run(like, within)
         docnums, scores = found.docs, found.scores
         ties = np.asarray(generation.tiekeys)[docnums]
-        listed = Stories(codes[docnums], generation.meta["stories"]).listed(scores, ties, limit)
+        story_codes, story_count = generation.stories
+        listed = Stories(story_codes[docnums], story_count).listed(scores, ties, limit)
         marks = {field: querying.query_terms(like, collection, field) for field in TEXT_FIELDS}
         page = _page(collection, scores, ties, listed, 0, limit)
         return collection.combine("placed", [
