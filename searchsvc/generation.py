@@ -177,8 +177,8 @@ class Generation:
         """(code of each document's story, number of codes), for stories with more than one
         version in this generation, numbered from 1; 0 for a document alone in its story, as
         nine in ten are. Grouping matches by these codes counts only over the stories that
-        can have copies, in a table small enough for the caches: at a million articles and
-        500,000 matches, 2.5 ms where counting over every story's code took 9.4 ms."""
+        can have copies, in a table small enough for the caches: for 509,500 matches of a
+        million articles, 3 ms where counting by every story's code took 11 ms."""
         versions = np.bincount(np.asarray(self.dupkeys), minlength=self.meta["stories"] + 1)
         shared = versions > 1
         codes = (np.cumsum(shared) * shared).astype(np.int32)

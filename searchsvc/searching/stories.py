@@ -69,7 +69,8 @@ class Stories:
     def __init__(self, codes: np.ndarray, code_count: int):
         self.codes = codes
         if len(codes) * 16 > code_count:
-            self.versions = np.bincount(codes, minlength=code_count + 1)
+            self._shared = np.flatnonzero(codes)  # of stories with copies somewhere
+            self.versions = np.bincount(codes[self._shared], minlength=code_count + 1)
             self.versions[0] = 1
         else:
             distinct, counts = np.unique(codes, return_counts=True)
@@ -88,15 +89,19 @@ class Stories:
                 many = np.asarray([c for c, n in self.versions.items() if n > 1], dtype=np.int64)
                 self._repeated = np.flatnonzero(np.isin(self.codes, many))
             else:
-                self._repeated = np.flatnonzero(self.versions[self.codes] > 1)
+                shared = self._shared
+                self._repeated = shared[self.versions[self.codes[shared]] > 1]
         return self._repeated
 
     def _first_of_repeated(self) -> np.ndarray:
-        """Positions of the first version of each story that matched more than once."""
+        """Positions of the first version of each story that matched more than once (in no
+        particular order)."""
         if self._firsts is None:
             repeated = self.repeated()
-            _, first = np.unique(self.codes[repeated], return_index=True)
-            self._firsts = repeated[first]
+            codes = self.codes[repeated]
+            first = np.full(int(codes.max(initial=0)) + 1, len(self.codes))
+            np.minimum.at(first, codes, repeated)
+            self._firsts = first[first < len(self.codes)]
         return self._firsts
 
     def count(self) -> int:
