@@ -10,7 +10,7 @@ from gunicorn.http import message
 from gunicorn.workers.gthread import ThreadWorker
 
 from .errors import SearchsvcError
-from .memory import keep_freed_memory
+from .memory import HEAP_PER_DOCUMENT, keep_freed_memory, warm_heap
 from .web import create_app
 from .web.params import MAX_REQUEST_LINE_BYTES
 
@@ -127,12 +127,13 @@ def serve(index_dir: str, host: str, port: int, workers: int | None = None, thre
 
 def _warm(worker) -> None:
     """Open the index and run a search in each worker before it takes requests, so that the
-    first request after a start costs what any other does; searches' arrays stay on the
-    heap (searchsvc.memory)."""
+    first request after a start costs what any other does; searches' arrays stay on one
+    heap, shared by the worker's threads and faulted in here (searchsvc.memory)."""
     keep_freed_memory()
     index = worker.wsgi.extensions["searchsvc"]
     try:
         index.warm()
+        warm_heap(index.doc_count() * HEAP_PER_DOCUMENT)
     except SearchsvcError as exc:  # no usable index yet: /healthz says so
         worker.log.warning("searchsvc: %s", exc)
 

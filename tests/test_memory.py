@@ -9,25 +9,32 @@ import pytest
 from searchsvc.memory import keep_freed_memory
 
 PROBE = """
-import resource, sys
+import resource, sys, threading
 import numpy as np
-from searchsvc.memory import keep_freed_memory
+from searchsvc.memory import keep_freed_memory, warm_heap
 if sys.argv[1] == "kept":
     assert keep_freed_memory()
 def search():  # its arrays: six of 8 MiB allocated, filled, held together and freed
     arrays = [np.ones(1 << 20) for _ in range(6)]
     return sum(array.sum() for array in arrays)
-for _ in range(3):
+if sys.argv[2] == "warmed":  # as a worker starts: the heap faulted in, then a new thread
+    assert warm_heap(64 << 20) == 64 << 20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    thread = threading.Thread(target=search)  # answers its first request
+    thread.start()
+    thread.join()
+else:  # the same thread's later search
+    for _ in range(3):
+        search()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     search()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-search()
 print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 """
 
 
-def _faults(mode: str) -> int:
-    done = subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True,
-                          check=True)
+def _faults(mode: str, start: str = "searched") -> int:
+    done = subprocess.run([sys.executable, "-c", PROBE, mode, start], capture_output=True,
+                          text=True, check=True)
     return int(done.stdout)
 
 
@@ -39,3 +46,14 @@ def test_a_search_reuses_the_pages_the_last_one_freed():
     # glibc returns the freed arrays to the kernel and maps them again for the next search
     assert _faults("default") > pages // 8
     assert _faults("kept") < pages // 50
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator only")
+def test_a_new_threads_first_search_finds_the_heap_the_worker_faulted_in():
+    """gunicorn answers on a pool of threads; each used to get a heap of its own from glibc
+    and fault in its pages on its first searches."""
+    if not keep_freed_memory():
+        pytest.skip("this C library has no mallopt (not glibc)")
+    pages = 6 * (8 << 20) // 4096
+    assert _faults("default", "warmed") > pages // 8
+    assert _faults("kept", "warmed") < pages // 50
