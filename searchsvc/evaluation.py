@@ -190,6 +190,7 @@ class Evaluator:
         self._agreed: dict[tuple, tuple[float, int]] = {}  # the words of the query run
         self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
         self._postings: dict[tuple[str, bytes], object] = {}  # its terms' postings
+        self._phrases: dict[tuple, np.ndarray] = {}  # the documents holding its phrases
         self._kept = 0  # documents in them
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
@@ -316,8 +317,8 @@ class Evaluator:
         return found
 
     def forget(self) -> None:
-        """Let the postings read so far go (a search starts)."""
-        self._postings, self._kept = {}, 0
+        """Let the postings and phrases read so far go (a search starts)."""
+        self._postings, self._kept, self._phrases = {}, 0, {}
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""
@@ -334,6 +335,16 @@ class Evaluator:
             for leaf in leaves:
                 if leaf is not query.NullQuery:
                     matched[self.term_docs(leaf.fieldname, _bytes(leaf.text))] = True
+        elif isinstance(q, AcrossFields):  # a typed phrase or pattern: its words unscored
+            terms, phrases, others = self._gathered(q)
+            for (field, text), boost in terms.items():
+                if boost > 0:
+                    matched[self.term_docs(field, text)] = True
+            for (texts, slop), fields in phrases.items():
+                for field in fields:
+                    matched[self._phrase_docs(field, texts, slop)] = True
+            for node, _ in others:
+                matched[self.node(node).docs] = True
         else:
             matched[self.node(q).docs] = True
         return matched[docnums]
@@ -492,6 +503,13 @@ class Evaluator:
         if slop > MAX_PHRASE_SLOP:
             raise QueryError(f"a phrase may allow at most {MAX_PHRASE_SLOP} words between "
                              f"its words (~{MAX_PHRASE_SLOP})")
+        key = (field, texts, slop)
+        if key in self._phrases:  # (a search asks again for which articles hold its words)
+            return self._phrases[key]
+        self._phrases[key] = found = self._find_phrase(field, texts, slop)
+        return found
+
+    def _find_phrase(self, field: str, texts: tuple[bytes, ...], slop: int) -> np.ndarray:
         holding = [self.term_docs(field, text) for text in texts]
         if any(not len(docs) for docs in holding):
             return _EMPTY_DOCS
