@@ -105,10 +105,13 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
     generation = evaluator.generation
     documents = max(collection.size, 1)
     held = []
+    in_matched = np.zeros(generation.size, dtype=bool)
+    in_matched[matched] = True
     for fieldname, first, second in pairs:
         holding = evaluator.term_docs(fieldname, first)
-        both = holding[contained(holding, evaluator.term_docs(fieldname, second))]
-        held.append(both[contained(both, matched)])
+        has_second = np.zeros(generation.size, dtype=bool)
+        has_second[evaluator.term_docs(fieldname, second)] = True
+        held.append(holding[has_second[holding] & in_matched[holding]])
     # in the whole collection: the best, and the matched articles holding both words of
     # each pair
     best, *holding_both = collection.combine(
