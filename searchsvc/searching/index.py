@@ -35,7 +35,7 @@ from ..variants import variant_parts, with_variants, word_variants
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import FacetCount, Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, best, day_facets, day_part, facet_counts
+from .stories import Stories, best, day_facets, day_part, facet_part
 
 FACETS = ("source", "language", "month")
 MAX_SUGGESTIONS = 20
@@ -262,8 +262,7 @@ class SearchIndex:
                  "newest": ("largest", latest.toordinal() if latest else None),
                  "day": ("days", day_part(generation.dates, shown))}
         for name in FACETS:
-            parts[name] = ("facets", [(facet.value, facet.count) for facet in
-                                      facet_counts(*generation.columns[name], shown)])
+            parts[name] = ("facets", facet_part(*generation.columns[name], shown))
         if held is not None:
             every = codes[held.every()]
             parts["all_words"] = ("sum", Stories(every, story_count).count())

@@ -157,21 +157,13 @@ class Stories:
         return chosen
 
 
-def facet_counts(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[FacetCount]:
-    """Counts of `docnums` per value of a code column, largest first, then a last count of
-    those with none (code 0: no source, undated), so the counts add up to the results."""
+def facet_part(codes: np.ndarray, values: list, docnums: np.ndarray) -> list[tuple]:
+    """(value, count) of `docnums` per value of a code column that any holds, None for those
+    with none (code 0: no source, undated), in no order: searchsvc.collection's "facets"
+    adds the parts up and orders the whole."""
     counts = np.bincount(codes[docnums], minlength=len(values))
-    found = sorted((FacetCount(str(values[code]), int(counts[code]))
-                    for code in np.flatnonzero(counts).tolist() if code),
-                   key=lambda f: (-f.count, f.value))
-    return found + [FacetCount(None, int(counts[0]))] if counts[0] else found
-
-
-def day_counts(dates: np.ndarray, docnums: np.ndarray) -> list[FacetCount]:
-    """Counts of `docnums` per day ("YYYY-MM-DD", in order) when their dates span at most
-    DAY_SPAN days (a month's results drawn by the day); [] when they span more or none is
-    dated."""
-    return day_facets(day_part(dates, docnums))
+    held = np.flatnonzero(counts)
+    return list(zip([values[code] for code in held.tolist()], counts[held].tolist()))
 
 
 def day_part(dates: np.ndarray, docnums: np.ndarray):
