@@ -36,8 +36,10 @@ MAX_PATTERN_CANDIDATES = 100_000
 DENSE_FACTOR = 8
 """A union over more postings than 1/DENSE_FACTOR of the documents sums into a dense array."""
 DENSE_LOOKUP = 8
-"""Documents are looked up in a list through a mask when the list is at most this many times
-as long as what is looked up (`members`)."""
+DENSE_UNIVERSE = 64
+"""Documents are looked up in a list through a mask (`contained`, `members`) when the list is
+at most DENSE_LOOKUP times as long as what is looked up, and the mask at most DENSE_UNIVERSE
+times as long as both."""
 REMEMBERED_STATISTICS = 4096
 REMEMBERED_POSTINGS = 4_000_000
 """Postings an evaluator keeps (about 24 MB: a search's terms at a million articles)."""
@@ -122,7 +124,7 @@ def members(docs: np.ndarray, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.int64)
     universe = _dense_universe(docs, of)
     if universe:
-        where = np.zeros(universe, dtype=np.int64)  # calloc'd: only pages written are touched
+        where = np.zeros(universe, dtype=np.int64)
         where[of] = np.arange(len(of))
         return contained(docs, of), where[docs]
     where = np.minimum(np.searchsorted(of, docs), len(of) - 1)
@@ -149,7 +151,8 @@ def _dense_universe(docs: np.ndarray, of: np.ndarray) -> int:
     costs writing `of` into it: not worth it for a few numbers looked up in a long list,
     nor over a universe far larger than the lists (positions keyed by document << 32)."""
     universe = int(max(docs[-1], of[-1])) + 1
-    if min(docs[0], of[0]) < 0 or len(of) > DENSE_LOOKUP * len(docs) or universe > DENSE_FACTOR * 8 * (len(docs) + len(of)):
+    if min(docs[0], of[0]) < 0 or len(of) > DENSE_LOOKUP * len(docs) \
+            or universe > DENSE_UNIVERSE * (len(docs) + len(of)):
         return 0
     return universe
 
@@ -271,7 +274,7 @@ class Evaluator:
             count = self._holding.get(key)
             if count is None:
                 _, found = self._word_postings(boosts)
-                count = len(_merged([p.docs for _, p, _ in found])) if found else 0
+                count = _union_size([p.docs for _, p, _ in found], self.size)
                 if len(self._holding) >= REMEMBERED_STATISTICS:
                     self._holding.clear()
                 self._holding[key] = count
@@ -601,6 +604,20 @@ def _merged(arrays: list[np.ndarray]) -> np.ndarray:
     if len(arrays) == 1:
         return arrays[0].astype(np.int64)
     return _distinct(np.sort(np.concatenate(arrays).astype(np.int64), kind="stable"))
+
+
+def _union_size(arrays: list[np.ndarray], size: int) -> int:
+    """How many documents (numbered below `size`) the ascending `arrays` hold between them:
+    counted in a mask when they are long (a common word's headline and text postings at a
+    million articles, 6.8 ms merged), else merged."""
+    if len(arrays) < 2:
+        return len(arrays[0]) if arrays else 0
+    if sum(map(len, arrays)) * DENSE_FACTOR > size:
+        held = np.zeros(size, dtype=bool)
+        for docs in arrays:
+            held[docs] = True
+        return int(np.count_nonzero(held))
+    return len(_merged(arrays))
 
 
 def _merged_with_positions(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -20,9 +20,10 @@ from whoosh.matching import ListMatcher
 import searchsvc.writing
 from conftest import DATA, REPO
 from searchsvc.analysis import analysis_for
-from searchsvc.evaluation import AcrossFields
+from searchsvc.evaluation import AcrossFields, contained, members, summed
 from searchsvc.indexing import update_index
 from searchsvc.searching import SearchIndex, SearchRequest
+from searchsvc.searching.stories import kth_largest
 from searchsvc.weighting import C, FIELD_WEIGHTS, term_scores
 
 QUERIES = [
@@ -264,3 +265,52 @@ def test_an_evaluator_keeps_a_bounded_number_of_postings(index, monkeypatch):
         found = evaluator.postings("body", term)
         assert evaluator.postings("body", term) is found  # read once while kept
         assert sum(len(kept.docs) for kept in evaluator._postings.values()) <= bound
+
+
+# --- The array steps a search is made of, each with a dense and a sparse way ---------------
+
+def _ascending(draw, universe: int, count: int) -> np.ndarray:
+    return np.sort(draw.choice(universe, size=min(count, universe), replace=False))
+
+
+def test_lookups_through_a_mask_give_what_binary_searches_give():
+    """`contained` and `members` look documents up through a mask over every document when
+    that is cheaper, by binary search otherwise; both ways must agree, on any sizes."""
+    draw = np.random.default_rng(7)
+    for _ in range(400):
+        universe = int(draw.integers(1, 5000))
+        docs = _ascending(draw, universe, int(draw.integers(1, 300)))
+        of = _ascending(draw, universe, int(draw.integers(1, 3000)))
+        expected = np.isin(docs, of)
+        assert (contained(docs, of) == expected).all()
+        held, where = members(docs, of)
+        assert (held == expected).all() and (of[where[held]] == docs[held]).all()
+    keys = np.array([3, (1 << 40) + 2, (1 << 41) + 7])  # document << 32 | position
+    assert contained(keys - 3, np.array([0, (1 << 41) + 4])).tolist() == [True, False, True]
+
+
+def test_sums_over_many_documents_match_sums_over_few():
+    """`summed` adds into an array over every document when the lists are long, merges them
+    when short: the documents and the sums (added in the lists' order) are the same."""
+    draw = np.random.default_rng(8)
+    for _ in range(200):
+        universe = int(draw.integers(10, 3000))
+        docs = [_ascending(draw, universe, int(draw.integers(1, universe))).astype(np.int64)
+                for _ in range(int(draw.integers(1, 5)))]
+        values = [draw.random(len(part)) for part in docs]
+        dense = summed(docs, values, universe)
+        sparse = summed(docs, values, universe * 10 ** 6)  # too large a universe for a mask
+        assert (dense[0] == sparse[0]).all() and (dense[1] == sparse[1]).all()
+        assert (dense[0] == np.unique(np.concatenate(docs))).all()
+
+
+def test_the_kth_largest_found_from_a_sample_is_the_kth_largest():
+    draw = np.random.default_rng(9)
+    for trial in range(300):
+        size = int(draw.integers(1, 200_000))
+        count = int(draw.integers(1, min(size, 300) + 1))
+        key = [draw.random(size), np.sort(draw.random(size)),  # sorted: a skewed sample
+               draw.integers(0, 5, size).astype(float)][trial % 3]
+        if trial % 4 == 3:  # the sampled keys the largest: too few clear the sample's floor
+            key[::32] += 10
+        assert kth_largest(key, count) == -np.partition(-key, count - 1)[count - 1]

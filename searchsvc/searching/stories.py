@@ -13,8 +13,8 @@ import numpy as np
 
 from .results import FacetCount
 
-DAY_SPAN = 62
-SAMPLE_STEP = 32  # results dated within this many days are also counted per day
+DAY_SPAN = 62  # results dated within this many days are also counted per day
+SAMPLE_STEP = 32  # every how many keys `kth_largest` samples
 
 
 def top(key: np.ndarray, ties: np.ndarray, count: int) -> np.ndarray:
