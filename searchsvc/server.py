@@ -133,7 +133,9 @@ def _warm(worker) -> None:
     index = worker.wsgi.extensions["searchsvc"]
     try:
         index.warm()
-        warm_heap(index.doc_count() * HEAP_PER_DOCUMENT)
+        # for the articles this process searches (on a cluster, Ray's workers search)
+        if getattr(index, "cluster", None) is None:
+            warm_heap(index.doc_count() * HEAP_PER_DOCUMENT)
     except SearchsvcError as exc:  # no usable index yet: /healthz says so
         worker.log.warning("searchsvc: %s", exc)
 
