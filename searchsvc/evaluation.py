@@ -35,6 +35,9 @@ MAX_PATTERN_CANDIDATES = 100_000
 """Index terms a wildcard's literal prefix may select before its pattern is applied."""
 DENSE_FACTOR = 8
 """A union over more postings than 1/DENSE_FACTOR of the documents sums into a dense array."""
+FOLD_FACTOR = 8
+"""Lists summed (`summed`) are folded into the longest when it is this many times as long as
+the others together."""
 DENSE_LOOKUP = 8
 DENSE_UNIVERSE = 64
 """Documents are looked up in a list through a mask (`contained`, `members`) when the list is
@@ -102,10 +105,21 @@ def summed(docs: list[np.ndarray], values: list[np.ndarray],
     """(the ascending union of the ascending document numbers `docs`, the sum of each one's
     `values`) over documents numbered below `size`. Over many documents the values are
     added into an array over every document (3 lists of 150,000-250,000 of a million: 3.5
-    ms, 14 ms concatenated and counted with np.bincount); over few, the lists are merged."""
+    ms, 14 ms concatenated and counted with np.bincount); over few, the lists are merged;
+    short lists beside a long one are folded into it (`_folded`). Every way adds a
+    document's values in the lists' order, so the sums are the same whichever is taken (as
+    in one index and in a shard of it): a long list is folded only when it is last, or one
+    of two (a + b is b + a)."""
     if len(docs) == 1:
         return docs[0].astype(np.int64), values[0]
-    if sum(map(len, docs)) * DENSE_FACTOR > size:
+    lengths = [len(part) for part in docs]
+    largest = max(range(len(docs)), key=lengths.__getitem__)
+    if (sum(lengths) - lengths[largest]) * FOLD_FACTOR <= lengths[largest] \
+            and (len(docs) == 2 or largest == len(docs) - 1):
+        others = [number for number in range(len(docs)) if number != largest]
+        return _folded(docs[largest], values[largest],
+                       *summed([docs[n] for n in others], [values[n] for n in others], size))
+    if sum(lengths) * DENSE_FACTOR > size:
         sums = np.zeros(size)
         held = np.zeros(size, dtype=bool)
         for some, their in zip(docs, values):
@@ -115,6 +129,22 @@ def summed(docs: list[np.ndarray], values: list[np.ndarray],
         return found, sums[found]
     found, where = _merged_with_positions(docs)
     return found, np.bincount(where, weights=np.concatenate(values), minlength=len(found))
+
+
+def _folded(docs: np.ndarray, values: np.ndarray, few: np.ndarray,
+            their: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`summed` of a long list (`docs`, `values`) and a short one (`few`, `their`): the short
+    one's documents found in the long one by binary search and the others inserted. A word's
+    headline postings are a few hundredth of its text's: at a million articles, 4,400 into
+    497,000, 2.9 ms where summing both over every document took 11.4."""
+    where = np.searchsorted(docs, few)
+    found = where < len(docs)
+    found[found] = docs[where[found]] == few[found]
+    values = values.astype(np.float64)  # a copy
+    values[where[found]] += their[found]
+    new = ~found
+    return (np.insert(docs.astype(np.int64), where[new], few[new]),
+            np.insert(values, where[new], their[new]))
 
 
 def members(docs: np.ndarray, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

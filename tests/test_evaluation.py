@@ -291,17 +291,26 @@ def test_lookups_through_a_mask_give_what_binary_searches_give():
 
 def test_sums_over_many_documents_match_sums_over_few():
     """`summed` adds into an array over every document when the lists are long, merges them
-    when short: the documents and the sums (added in the lists' order) are the same."""
+    when short, folds short ones into a long one: the documents and the sums (added in the
+    lists' order, bit for bit) are the same."""
     draw = np.random.default_rng(8)
     for _ in range(200):
         universe = int(draw.integers(10, 3000))
-        docs = [_ascending(draw, universe, int(draw.integers(1, universe))).astype(np.int64)
-                for _ in range(int(draw.integers(1, 5)))]
+        sizes = [int(draw.integers(1, universe)) for _ in range(int(draw.integers(1, 5)))]
+        if len(sizes) > 1 and draw.random() < 0.5:  # one list long beside short ones
+            sizes = [max(1, size // 40) for size in sizes[:-1]] + [universe]
+            if draw.random() < 0.5:  # the long one first
+                sizes.reverse()
+        docs = [_ascending(draw, universe, size).astype(np.int64) for size in sizes]
         values = [draw.random(len(part)) for part in docs]
-        dense = summed(docs, values, universe)
-        sparse = summed(docs, values, universe * 10 ** 6)  # too large a universe for a mask
-        assert (dense[0] == sparse[0]).all() and (dense[1] == sparse[1]).all()
-        assert (dense[0] == np.unique(np.concatenate(docs))).all()
+        expected: dict[int, float] = {}
+        for part, their in zip(docs, values):
+            for doc, value in zip(part.tolist(), their.tolist()):
+                expected[doc] = expected.get(doc, 0.0) + value
+        for size in (universe, universe * 10 ** 6):  # the second too large for a mask
+            found, sums = summed(docs, values, size)
+            assert found.tolist() == sorted(expected)
+            assert sums.tolist() == [expected[doc] for doc in found.tolist()]
 
 
 def test_the_kth_largest_found_from_a_sample_is_the_kth_largest():
