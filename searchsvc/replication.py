@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import IndexMissing, ReplicationError
-from .indexing import IndexStore, fsync_dir
+from .indexing import IndexStore, fsync_dir, fsync_tree
 
 CURRENT = "CURRENT"
 GENERATION = re.compile(r"gen-(\d+)")
@@ -145,7 +145,7 @@ def publish(index_dir: str | os.PathLike, published_dir: str | os.PathLike,
             try:
                 _link_tree(generation, staging)
                 manifest = Manifest.of(staging, generation.name)
-                _fsync_tree(staging)
+                fsync_tree(staging)
                 _write_atomically(manifest_path, manifest.to_json())
                 os.rename(staging, target)
                 fsync_dir(published)
@@ -230,7 +230,7 @@ def _fetch(source: str, name: str, root: Path, work: Path) -> None:
         raise ReplicationError(f"{name} as fetched from {source} does not match its manifest "
                                f"({'; '.join(problems[:3])}); it is not used, the next sync "
                                "fetches it again")
-    _fsync_tree(staging)
+    fsync_tree(staging)
     os.rename(staging, root / name)
     fsync_dir(root)
 
@@ -320,18 +320,3 @@ def _write_atomically(path: Path, text: str, temporary: Path | None = None) -> N
         os.fsync(handle.fileno())
     os.replace(temporary, path)
     fsync_dir(path.parent)
-
-
-def _fsync_tree(folder: Path) -> None:
-    """Every file and folder under `folder` on disk, so a crash after the switch cannot
-    leave CURRENT naming a generation whose files were still in the page cache."""
-    for path in sorted(folder.rglob("*"), reverse=True):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        elif path.is_dir():
-            fsync_dir(path)
-    fsync_dir(folder)

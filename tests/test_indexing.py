@@ -11,6 +11,7 @@ import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -189,3 +190,30 @@ def test_progress_bar_on_a_terminal_and_quiet_otherwise(tmp_path, news):
     text = output.decode("utf-8", "replace")
     assert "indexing:" in text and "%|" in text
     assert "3 articles in the index" in text
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name the files")
+def test_a_generation_is_on_disk_before_current_names_it(tmp_path, news, monkeypatch):
+    """A crash (power, kernel) right after the switch must not leave CURRENT naming files
+    whose contents were still only in the page cache: every file of the new generation is
+    fsynced before CURRENT is replaced."""
+    events = []
+    fsync, replace = os.fsync, os.replace
+
+    def recording_fsync(fd):
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}")))
+        return fsync(fd)
+
+    def recording_replace(source, target):
+        events.append(("replace", str(target)))
+        return replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    monkeypatch.setattr(os, "replace", recording_replace)
+    index = tmp_path / "index"
+    update_index(index, [news], progress=False)
+    current = index / (index / "CURRENT").read_text().strip()
+    switched = events.index(("replace", str(index / "CURRENT")))
+    synced = {path for kind, path in events[:switched] if kind == "fsync"}
+    files = {str(path) for path in current.rglob("*") if path.is_file()}
+    assert files and files <= synced, sorted(files - synced)
