@@ -44,6 +44,7 @@ DENSE_UNIVERSE = 64
 at most DENSE_LOOKUP times as long as what is looked up, and the mask at most DENSE_UNIVERSE
 times as long as both."""
 REMEMBERED_STATISTICS = 4096
+REMEMBERED_ARTICLES = 256
 REMEMBERED_POSTINGS = 4_000_000
 """Postings an evaluator keeps (about 24 MB: a search's terms at a million articles)."""
 
@@ -224,6 +225,7 @@ class Evaluator:
         self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
         self._postings: dict[tuple[str, bytes], object] = {}  # its terms' postings
         self._phrases: dict[tuple, np.ndarray] = {}  # the documents holding its phrases
+        self._stored: dict[int, object] = {}  # the articles it read
         self._kept = 0  # documents in them
 
     def run(self, q: query.Query, within: np.ndarray | None = None) -> Match:
@@ -350,8 +352,19 @@ class Evaluator:
         return found
 
     def forget(self) -> None:
-        """Let the postings and phrases read so far go (a search starts)."""
-        self._postings, self._kept, self._phrases = {}, 0, {}
+        """Let the postings, phrases and articles read so far go (a search starts)."""
+        self._postings, self._kept, self._phrases, self._stored = {}, 0, {}, {}
+
+    def stored(self, docnum: int):
+        """A stored article's text (searchsvc.segments.StoredText), kept until `forget()`
+        (the typed-form bonus reads the best 50, the page shows 10 of them) or until
+        REMEMBERED_ARTICLES are kept."""
+        found = self._stored.get(docnum)
+        if found is None:
+            if len(self._stored) >= REMEMBERED_ARTICLES:
+                self._stored = {}
+            found = self._stored[docnum] = self.generation.stored(docnum)
+        return found
 
     def term_docs(self, field: str, text: bytes) -> np.ndarray:
         """The documents holding a text term (deleted ones included), scores aside."""

@@ -161,7 +161,7 @@ def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
     counts = {(form, field): np.zeros(len(docnums)) for form in typed for field in TEXT_FIELDS}
     spelled_as = typed_forms(typed)
     for position, docnum in enumerate(docnums.tolist()):
-        stored = generation.stored(docnum)
+        stored = evaluator.stored(docnum)
         for field in TEXT_FIELDS:
             for word in spelled_as.findall((getattr(stored, field) or "").lower()):
                 counts[word, field][position] += 1

@@ -112,7 +112,7 @@ class _Context:
         source, language = (values[int(codes[docnum])]
                             for codes, values in (generation.columns["source"],
                                                   generation.columns["language"]))
-        return StoredArticle.of(generation.stored(docnum), generation.day(docnum), source,
+        return StoredArticle.of(self.evaluator.stored(docnum), generation.day(docnum), source,
                                 language)
 
     def close(self) -> None:
