@@ -354,7 +354,7 @@ def fsync_tree(folder: Path) -> None:
     entries alone were made durable before). It also means a server started right after
     `searchsvc index` does not share the disk with the kernel writing the index back: after
     a build of 100,000 articles all 200 MB of it were still dirty in the page cache when the
-    command returned (at a million, 1.9 GB); the build took as long with the fsyncs."""
+    command returned (/proc/meminfo), and the build took as long with the fsyncs."""
     for path in sorted(folder.rglob("*"), reverse=True):
         if path.is_file():
             fd = os.open(path, os.O_RDONLY)
