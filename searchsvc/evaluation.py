@@ -28,7 +28,7 @@ from .collection import Collection, GenerationCollection
 from .errors import QueryError
 from .generation import Generation
 from .segments import NO_DATE, TEXT_FIELDS
-from .weighting import FIELD_WEIGHTS, informative_content, normalised, term_scores
+from .weighting import FIELD_WEIGHTS, informative_content, term_scores
 
 MAX_PHRASE_SLOP = 1000
 MAX_PATTERN_CANDIDATES = 100_000
@@ -276,9 +276,9 @@ class Evaluator:
         docs, parts = [], []
         for field, postings, weight in found:
             docs.append(postings.docs)
-            parts.append(normalised(postings.tf * (FIELD_WEIGHTS[field] * weight / boost),
-                                    generation.lengths[field][postings.docs],
-                                    collection.average_length(field)))
+            factors = generation.length_factors(field, collection.average_length(field))
+            parts.append(postings.tf * (FIELD_WEIGHTS[field] * weight / boost)
+                         * factors[postings.docs])
         docs, tfn = summed(docs, parts, self.size)
         frequency, doc_frequency = statistics
         scores = informative_content(tfn, documents=collection.size, frequency=frequency,

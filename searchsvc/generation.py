@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import weighting
 from .arrays import load_array, load_json, save_array, save_json
 from .lexicon import Lexicon
 from .segments import FORMAT, NO_DATE, TEXT_FIELDS, SegmentArrays, StoredText
@@ -26,6 +27,7 @@ from .vocabulary import Vocabulary
 META = "searchsvc.json"
 PREFIX = "searchsvc"
 REMEMBERED_PLACES = 65536
+REMEMBERED_FACTORS = 8
 _EPOCH_MONTH = np.datetime64("0001-01", "M")
 
 
@@ -163,6 +165,21 @@ class Generation:
                                      load_array(f"{prefix}.vocabulary.counts.npy"))
         self.live_count = int(np.count_nonzero(self.live))
         self._places: dict[tuple[str, bytes], list] = {}
+        self._factors: dict[tuple, np.ndarray] = {}
+
+    def length_factors(self, field: str, average_length: float) -> np.ndarray:
+        """Every document's normalisation factor (searchsvc.weighting.length_factors) for
+        `field` against `average_length` (the collection's: one index's own, or a sharded
+        collection's), computed on first use: 8 bytes per document and field in each
+        process."""
+        key = (field, average_length, weighting.C)
+        found = self._factors.get(key)
+        if found is None:
+            if len(self._factors) >= REMEMBERED_FACTORS:
+                self._factors = {}
+            found = weighting.length_factors(self.lengths[field], average_length)
+            self._factors[key] = found
+        return found
 
     def touch_columns(self) -> None:
         """Read every per-document column once, so that its pages are mapped into this

@@ -33,7 +33,15 @@ def term_scores(weights: np.ndarray, lengths: np.ndarray, *, average_length: flo
 def normalised(weights: np.ndarray, lengths: np.ndarray, average_length: float) -> np.ndarray:
     """Normalisation 2: a term's frequency in a field of `lengths` words as if the field had
     the average length (a long article says a word more often without being more about it)."""
-    return weights * np.log(1 + C * average_length / np.maximum(lengths, 1))
+    return weights * length_factors(lengths, average_length)
+
+
+def length_factors(lengths: np.ndarray, average_length: float) -> np.ndarray:
+    """What normalisation 2 multiplies a term's frequency by in fields of `lengths` words.
+    A search takes them from every document's, computed once (Generation.length_factors):
+    the logarithm of each posting of a common word cost a search 1.3 ms of 3 at a million
+    articles."""
+    return np.log(1 + C * average_length / np.maximum(lengths, 1))
 
 
 def informative_content(tfn: np.ndarray, *, documents: int, frequency: float,

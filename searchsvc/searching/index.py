@@ -353,10 +353,13 @@ class SearchIndex:
 
 
 def _warm(context: _Context) -> None:
-    """Pay a generation's first-use costs (parser, analyses, the code paths of a search), and
-    map the pages of its per-document columns into this process (a few megabytes at a
-    million articles, read by every search over matches anywhere in the archive)."""
+    """Pay a generation's first-use costs (parser, analyses, the code paths of a search), map
+    the pages of its per-document columns into this process (a few megabytes at a million
+    articles, read by every search over matches anywhere in the archive) and compute the
+    documents' length factors against the collection's average lengths."""
     context.generation.touch_columns()
+    for field in TEXT_FIELDS:
+        context.generation.length_factors(field, context.collection.average_length(field))
     parsed = context.parse(WARM_QUERY)
     # scored with this index's statistics: a shard warms outside any search, with no other
     # shard to exchange figures with
