@@ -43,6 +43,10 @@ DENSE_UNIVERSE = 64
 """Documents are looked up in a list through a mask (`contained`, `members`) when the list is
 at most DENSE_LOOKUP times as long as what is looked up, and the mask at most DENSE_UNIVERSE
 times as long as both."""
+SEARCHED_FACTOR = 16
+"""A list is counted with another (`_union_size`) by binary searches in it when it is this
+many times as long (a binary search costs about 40 ns a number at a million articles,
+marking a mask about 3 ns)."""
 REMEMBERED_STATISTICS = 4096
 REMEMBERED_ARTICLES = 256
 REMEMBERED_POSTINGS = 4_000_000
@@ -651,10 +655,18 @@ def _merged(arrays: list[np.ndarray]) -> np.ndarray:
 
 def _union_size(arrays: list[np.ndarray], size: int) -> int:
     """How many documents (numbered below `size`) the ascending `arrays` hold between them:
-    counted in a mask when they are long (a common word's headline and text postings at a
-    million articles, 6.8 ms merged), else merged."""
+    the longest's and those of the others it lacks, when it is SEARCHED_FACTOR times as long
+    as the others together (a common word's headline postings are looked up in its text's:
+    "compani" at a million articles, 4,400 in 497,000, 0.26 ms where a mask of both took
+    1.7); else counted in a mask when they are long (6.8 ms merged), else merged."""
     if len(arrays) < 2:
         return len(arrays[0]) if arrays else 0
+    longest = max(range(len(arrays)), key=lambda number: len(arrays[number]))
+    others = arrays[:longest] + arrays[longest + 1:]
+    if sum(map(len, others)) * SEARCHED_FACTOR <= len(arrays[longest]):
+        rest = others[0] if len(others) == 1 else _merged(others)
+        return len(arrays[longest]) + len(rest) - int(np.count_nonzero(
+            contained(rest, arrays[longest])))
     if sum(map(len, arrays)) * DENSE_FACTOR > size:
         held = np.zeros(size, dtype=bool)
         for docs in arrays:

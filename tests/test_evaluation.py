@@ -20,7 +20,8 @@ from whoosh.matching import ListMatcher
 import searchsvc.writing
 from conftest import DATA, REPO
 from searchsvc.analysis import analysis_for
-from searchsvc.evaluation import AcrossFields, contained, members, summed
+from searchsvc.evaluation import (SEARCHED_FACTOR, AcrossFields, _union_size, contained, members,
+                                  summed)
 from searchsvc.indexing import update_index
 from searchsvc.searching import SearchIndex, SearchRequest
 from searchsvc.searching.stories import kth_largest
@@ -311,6 +312,26 @@ def test_sums_over_many_documents_match_sums_over_few():
             found, sums = summed(docs, values, size)
             assert found.tolist() == sorted(expected)
             assert sums.tolist() == [expected[doc] for doc in found.tolist()]
+
+
+def test_a_union_counted_any_way_has_the_size_of_the_union():
+    """`_union_size` looks short lists up in a far longer one, marks long ones in a mask,
+    merges the rest: the count is the union's every way."""
+    draw = np.random.default_rng(10)
+    ways = set()
+    for _ in range(300):
+        universe = int(draw.integers(10, 5000))
+        sizes = [int(draw.integers(1, universe)) for _ in range(int(draw.integers(1, 5)))]
+        if len(sizes) > 1 and draw.random() < 0.5:  # one list long beside short ones
+            sizes = [max(1, size // 80) for size in sizes[:-1]] + [universe]
+            draw.shuffle(sizes)
+        docs = [_ascending(draw, universe, size).astype(np.int32) for size in sizes]
+        others = sum(sizes) - max(sizes)
+        ways.add("searched" if len(sizes) > 1 and others * SEARCHED_FACTOR <= max(sizes)
+                 else "other")
+        for size in (universe, universe * 10 ** 3):  # the second too large for a mask
+            assert _union_size(docs, size) == len(set().union(*map(set, docs)))
+    assert ways == {"searched", "other"}
 
 
 def test_the_kth_largest_found_from_a_sample_is_the_kth_largest():
