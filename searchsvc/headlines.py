@@ -53,8 +53,8 @@ def display_title(title: str, body: str, language: str | None = None) -> str:
     written all in capitals; otherwise `title` as it is."""
     if not is_all_caps(title):
         return title
-    forms = _Forms(body, language)
     tokens = list(_TOKEN.finditer(title))
+    forms = _Forms(body, language, [token.group() for token in tokens])
     tickers = [n for n, token in enumerate(tokens) if token.group().startswith("<")]
     name = tickers[0] if tickers and tickers[0] <= NAME_WORDS else 0
     pieces, last = [], 0
@@ -79,20 +79,37 @@ def display_title(title: str, body: str, language: str | None = None) -> str:
 
 class _Forms:
     """How an article's text writes its words: the forms inside sentences, and those that
-    start one, by lower-case word and by stem."""
+    start one, by lower-case word and by stem; of the words `wanted` (a headline's) only,
+    when given. Only the text's words that share a key with them are looked at closely: a
+    headline of TIME's articles (3,600 characters on average) took 3.4 ms with every word
+    tabled, 1.4 with its own; a page of ten, longer than its search."""
 
-    def __init__(self, body: str, language: str | None):
+    def __init__(self, body: str, language: str | None, wanted: list[str] | None = None):
         self.analysis = analysis_for(language)
         self.abbreviations = _ENGLISH_ABBREVIATIONS if language in (None, "en") else {}
         self.inside: dict[str, Counter] = {}
         self.starting: dict[str, Counter] = {}
+        distinct = list(set(_WORD.findall(body)))
+        if wanted is not None:
+            keys = {key for word in wanted for part in (word, _APOSTROPHE.split(word)[0])
+                    for key in self._keys(part)}
+            stems = {key[5:] for key in keys if key.startswith("stem:")}
+            lowered = "\x00".join(distinct).lower().split("\x00")
+            # a superset of the words with a key wanted, found without building their keys
+            distinct = [word for word, low, stem in zip(distinct, lowered,
+                                                        map(self.analysis.term, lowered))
+                        if low in keys or stem in stems or _APOSTROPHE.search(word)]
+        related = {word: [(part, key) for part in dict.fromkeys(
+                       (word, _APOSTROPHE.split(word)[0])) for key in self._keys(part)
+                       if wanted is None or key in keys] for word in distinct}
         for match in _WORD.finditer(body):
-            word = match.group()
+            keyed = related.get(match.group())
+            if not keyed:
+                continue
             at_start = _SENTENCE_START.search(body, max(0, match.start() - 3), match.start())
             table = self.starting if at_start else self.inside
-            for part in dict.fromkeys((word, _APOSTROPHE.split(word)[0])):
-                for key in self._keys(part):
-                    table.setdefault(key, Counter())[part] += 1
+            for part, key in keyed:
+                table.setdefault(key, Counter())[part] += 1
 
     def _keys(self, word: str) -> list[str]:
         """The word in lower case and its stem."""

@@ -99,6 +99,37 @@ def test_snippets_of_bbc_and_reuters_are_about_two_lines(bbc_and_reuters):
 
 # Readable headlines
 
+HEADLINE_CASES = [
+    ("KOREA'S PARK WINS ELECTION", "South Korea's General Park won. Korea's voters elected "
+     "him; the election was close. Elections follow."),
+    ("EXXON CORP <XON> RAISES PRICES", "Exxon Corp raised prices. It raises them often."),
+    ("U.S. TRADE GAP WIDENS", "The U.S. trade deficit widened. Trade gaps widen."),
+    ("STOCKS RALLY IN SEOUL'S MARKET", "Stocks rallied in the market of Seoul on Monday."),
+]
+
+
+def test_headlines_read_from_their_own_words_as_from_every_word(monkeypatch):
+    """A headline's forms are tabled for its own words only (searchsvc.headlines._Forms):
+    the headlines read as they read when every word of the text was tabled."""
+    from searchsvc.articles.reuters import read_reuters
+    from searchsvc.headlines import _Forms, display_title
+
+    text = (DATA / "skim" / "wire" / "wire.sgm").read_text(encoding="utf-8")
+    stories = [(story.title, story.body) for story in read_reuters(
+        [text], id="wire", path="wire.sgm", limit=2**20)]
+    cases = stories + HEADLINE_CASES
+    restricted = [display_title(title, body, "en") for title, body in cases]
+
+    class EveryWord(_Forms):
+        def __init__(self, body, language, wanted=None):
+            super().__init__(body, language)
+
+    monkeypatch.setattr("searchsvc.headlines._Forms", EveryWord)
+    assert restricted == [display_title(title, body, "en") for title, body in cases]
+    assert restricted[-4:] == ["Korea's Park wins election", "Exxon Corp <XON> raises prices",
+                               "U.S. trade gap widens", "Stocks rally in Seoul's market"]
+
+
 def test_all_caps_headlines_read_in_sentence_case_keeping_acronyms_and_tickers(client):
     hits = {h["id"]: h for h in search(client, q="oil OR japan")["hits"]}
     exxon = hits["seeds/wire/wire.sgm:1"]
