@@ -344,3 +344,37 @@ def test_the_kth_largest_found_from_a_sample_is_the_kth_largest():
         if trial % 4 == 3:  # the sampled keys the largest: too few clear the sample's floor
             key[::32] += 10
         assert kth_largest(key, count) == -np.partition(-key, count - 1)[count - 1]
+
+
+def test_word_positions_are_found_in_any_block_of_postings(tmp_path):
+    """A term's positions in a few documents are found from where its block of 64 postings
+    starts (searchsvc.segments.FieldArrays.occurrences): over several blocks and frequencies,
+    every (document, position) of the term in those documents, and no other."""
+    from searchsvc.segments import (POSITION_BLOCK_BITS, DocumentValues, FieldArrays,
+                                    SegmentBuilder, StoredText)
+
+    draw = np.random.default_rng(11)
+    analysis = analysis_for("en")
+    builder = SegmentBuilder()
+    expected: dict[str, list[tuple[int, int]]] = {"harbour": [], "strike": []}
+    count = 5 << POSITION_BLOCK_BITS
+    for doc in range(count):
+        words = list(draw.choice(["harbour", "strike", "pay", "crane"], size=int(
+            draw.integers(1, 12))))
+        for position, word in enumerate(words):
+            if word in expected:
+                expected[word].append((doc, position))
+        builder.add({"title": "", "body": " ".join(words)}, analysis,
+                    DocumentValues(date=0, dupkey=doc, source=None, language="en",
+                                   analysis="en"),
+                    StoredText(id=str(doc), title="", body=" ".join(words), url=None,
+                               indexed=0))
+    builder.write(tmp_path, "segment")
+    body = FieldArrays(str(tmp_path / "segment.body"))
+    for word, occurrences in expected.items():
+        number = body.find(word.encode())
+        for _ in range(20):
+            wanted = np.sort(draw.choice(count, size=int(draw.integers(1, 40)), replace=False))
+            docs, positions = body.occurrences(number, wanted)
+            assert list(zip(docs.tolist(), positions.tolist())) == [
+                (doc, position) for doc, position in occurrences if doc in set(wanted.tolist())]
