@@ -108,10 +108,11 @@ def proximity_bonus(evaluator, pairs: list[tuple[str, bytes, bytes]], matched: n
     in_matched = np.zeros(generation.size, dtype=bool)
     in_matched[matched] = True
     for fieldname, first, second in pairs:
-        holding = evaluator.term_docs(fieldname, first)
-        has_second = np.zeros(generation.size, dtype=bool)
-        has_second[evaluator.term_docs(fieldname, second)] = True
-        held.append(holding[has_second[holding] & in_matched[holding]])
+        # the matched of the rarer word, looked up in the other's postings
+        fewer, more = sorted((evaluator.term_docs(fieldname, word) for word in (first, second)),
+                             key=len)
+        fewer = fewer[in_matched[fewer]]
+        held.append(fewer[contained(fewer, more)])
     # in the whole collection: the best, and the matched articles holding both words of
     # each pair
     best, *holding_both = collection.combine(
