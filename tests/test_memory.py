@@ -57,3 +57,33 @@ def test_a_new_threads_first_search_finds_the_heap_the_worker_faulted_in():
     pages = 6 * (8 << 20) // 4096
     assert _faults("default", "warmed") > pages // 8
     assert _faults("kept", "warmed") < pages // 50
+
+
+def test_a_served_index_is_read_into_the_page_cache_as_it_opens(tmp_path, monkeypatch):
+    """A server (SearchIndex.warm) reads every file of the generation it opens, so that first
+    searches find their postings in memory; a one-off search does not, nor a server whose
+    index would take more than PRELOAD_SHARE of the memory available."""
+    import shutil
+
+    import searchsvc.searching.index as searching
+    from conftest import REPO
+    from searchsvc.generation import PRELOAD_SHARE, preload
+    from searchsvc.indexing import update_index
+    from searchsvc.searching import SearchIndex, SearchRequest
+
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    update_index(tmp_path / "index", [tmp_path / "seeds"], progress=False)
+    generation = next((tmp_path / "index").glob("gen-*"))
+    size = sum(path.stat().st_size for path in generation.iterdir())
+    assert preload(generation, available=int(size / PRELOAD_SHARE) + 1) == size
+    assert preload(generation, available=int(size / PRELOAD_SHARE) - 1) == 0
+
+    read = []
+    monkeypatch.setattr(searching, "preload", lambda folder: read.append(
+        preload(folder, available=size * 4)))
+    SearchIndex(tmp_path / "index").search(SearchRequest("moon"))
+    assert read == []
+    served = SearchIndex(tmp_path / "index")
+    served.warm()
+    assert read == [size]
+    assert served.search(SearchRequest("moon")).total >= 1

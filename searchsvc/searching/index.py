@@ -26,7 +26,7 @@ from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..collection import Collection, GenerationCollection
 from ..errors import ArticleNotFound, QueryError
 from ..evaluation import Evaluator, wanted_leaves
-from ..generation import Generation
+from ..generation import Generation, preload
 from ..headlines import display_title
 from ..indexing import IndexStore
 from ..ranking import relevance_scores
@@ -135,6 +135,7 @@ class SearchIndex:
         self._local = threading.local()
         self._opening = threading.Lock()
         self._shared: _Shared | None = None
+        self.preloading = False
 
     def _context(self) -> _Context:
         version = self.store.version()
@@ -159,6 +160,8 @@ class SearchIndex:
             shared = self._shared
             if shared is None or shared.version != version:
                 index, generation = self.store.open()
+                if self.preloading:
+                    preload(generation.folder)
                 shared = _Shared(version, index, generation, self.collection(generation))
                 _warm(_Context(shared))
                 self._shared = shared
@@ -168,7 +171,9 @@ class SearchIndex:
 
     def warm(self) -> None:
         """Open the current generation and run a search and a suggestion, so the first
-        request pays no start-up costs."""
+        request pays no start-up costs; from now on, read each generation's files into the
+        page cache as it opens (searchsvc.generation.preload), as a server does."""
+        self.preloading = True
         self._context()
 
     def doc_count(self) -> int:
