@@ -361,7 +361,7 @@ class Evaluator:
 
     def stored(self, docnum: int):
         """A stored article's text (searchsvc.segments.StoredText), kept until `forget()`
-        (the typed-form bonus reads the best 50, the page shows 10 of them) or until
+        (the typed-form bonus reads the best 20, the page shows 10 of them) or until
         REMEMBERED_ARTICLES are kept."""
         found = self._stored.get(docnum)
         if found is None:

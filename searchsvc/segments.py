@@ -38,7 +38,7 @@ FORMAT = 4
 POSITION_BLOCK_BITS = 6
 """Where the positions of every 64th posting start is written down: the positions of a few
 documents' postings are found by adding up at most 63 frequencies each, not every frequency
-of the term (a common word's proximity in the best 100 articles, at a million articles:
+of the term (a common word's proximity in the 100 best articles, at a million articles:
 1.4 ms a word, most of the proximity bonus)."""
 TEXT_FIELDS = ("title", "body")
 STORED_LEVEL = 3  # zlib level of each stored article (1-9 differ by 1% on ~1 KB articles)
