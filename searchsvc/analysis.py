@@ -109,29 +109,41 @@ class Analysis:
     def matches(self, value: str, terms: frozenset[str]) -> list[Token]:
         """Tokens (with characters) of the words of `value` whose index term is in `terms`,
         for a highlighter. Each distinct word is analysed once."""
-        known, learn = self._terms.get, self._learn
-        # a Snowball stem keeps its word's first letters (folded): only words starting as
-        # a term starts are analysed, so a long article's other words cost no stemming
-        heads = {term[:3] for term in terms}
+        distinct = list(set(_WORDS.findall(value)))
+        lowered = "\x00".join(distinct).lower().split("\x00")
+        heads = None
         found = {}
-        for word in set(_WORDS.findall(value)):
-            lowered = word.lower()
-            head = lowered[:3].translate(_HEAD_LETTERS)
-            if (head not in heads and head[:2] not in heads and head[:1] not in heads
-                    and len(lowered) == len(word)):  # (lowercasing İ adds a letter)
-                continue
-            term = known(lowered)
+        # words analysed before are looked up all at once; of the others, a Snowball stem
+        # keeps its word's first letters (folded): only words starting as a term starts
+        # are analysed, so a long article's other words cost no stemming
+        for word, low, term in zip(distinct, lowered, map(self._terms.get, lowered)):
             if term is None:
-                term = learn(lowered)
+                if heads is None:
+                    heads = {wanted[:3] for wanted in terms}
+                head = low[:3].translate(_HEAD_LETTERS)
+                if (head not in heads and head[:2] not in heads and head[:1] not in heads
+                        and len(low) == len(word)):  # (lowercasing İ adds a letter)
+                    continue
+                term = self._learn(low)
             if term in terms:
                 found[word] = term
         if not found:
             return []
-        return [Token(text=term, boost=1.0, startchar=match.start(), endchar=match.end(),
-                      matched=True, stopped=False)
-                for match in _WORDS.finditer(value) if (term := found.get(match.group()))]
+        return [Token(text=found[match.group()], boost=1.0, startchar=match.start(),
+                      endchar=match.end(), matched=True, stopped=False)
+                for match in whole_words(frozenset(found)).finditer(value)]
 
 
 def split_words(text: str) -> list[str]:
     """The words of `text` as written, as the tokenizer splits them."""
     return _WORDS.findall(text)
+
+
+@lru_cache(maxsize=4096)
+def whole_words(words: frozenset[str]) -> re.Pattern:
+    """A pattern finding `words` in a text where they are whole words as split_words splits
+    it (`u.s` in "the u.s. dollar", not in "u.s.a"), without splitting the whole text: a
+    third of the time of finding the words of a 1,000-character article, and the words a
+    search marks are the same few in every article it shows."""
+    alternatives = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w*])(?<![\w*]\.)(?:{alternatives})(?![\w*])(?!\.[\w*])")
