@@ -12,6 +12,7 @@ every worker process shares the pages.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +29,7 @@ META = "searchsvc.json"
 PREFIX = "searchsvc"
 REMEMBERED_PLACES = 65536
 REMEMBERED_FACTORS = 8
+MAX_FACET_CODES = 1 << 22
 _EPOCH_MONTH = np.datetime64("0001-01", "M")
 
 
@@ -210,6 +212,7 @@ class Generation:
         self.live_count = int(np.count_nonzero(self.live))
         self._places: dict[tuple[str, bytes], list] = {}
         self._factors: dict[tuple, np.ndarray] = {}
+        self._facet_codes: dict[tuple, np.ndarray] = {}
 
     def length_factors(self, field: str, average_length: float) -> np.ndarray:
         """Every document's normalisation factor (searchsvc.weighting.length_factors) for
@@ -223,6 +226,23 @@ class Generation:
                 self._factors = {}
             found = weighting.length_factors(self.lengths[field], average_length)
             self._factors[key] = found
+        return found
+
+    def facet_codes(self, names: tuple[str, ...]) -> np.ndarray | None:
+        """One code per document for the values of all the code columns `names` at once
+        (column by column, the first most significant), so that one count over a search's
+        matches gives every facet; None when the combinations would be more than
+        MAX_FACET_CODES. Computed on first use: 8 bytes per document in each process."""
+        sizes = [len(self.columns[name][1]) for name in names]
+        if math.prod(sizes) > MAX_FACET_CODES:
+            return None
+        found = self._facet_codes.get(names)
+        if found is None:
+            found = np.zeros(self.size, dtype=np.int64)
+            for name, size in zip(names, sizes):
+                found *= size
+                found += self.columns[name][0]
+            self._facet_codes[names] = found
         return found
 
     def touch_columns(self) -> None:

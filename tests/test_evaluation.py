@@ -214,6 +214,25 @@ def test_the_index_under_test_has_several_segments_and_languages(index):
     assert {"en", "ru", "de", "fr"} <= set(generation.analyses)
 
 
+def test_facets_counted_together_are_the_facets_counted_apart(index, monkeypatch):
+    """Source, language and month facets come from one count of their combined codes; they
+    are what counting each column apart gives, for any set of articles."""
+    from searchsvc.searching.index import FACETS
+    from searchsvc.searching.stories import facet_part, facet_parts
+
+    generation = index._context().generation
+    draw = np.random.default_rng(12)
+    for _ in range(50):
+        docnums = _ascending(draw, generation.size, int(draw.integers(0, generation.size)))
+        apart = {name: facet_part(*generation.columns[name], docnums) for name in FACETS}
+        assert facet_parts(generation, FACETS, docnums) == apart
+        assert sum(count for _, count in apart["source"]) == len(docnums)
+    assert len({value for name in FACETS for value, _ in apart[name]}) > 3
+    monkeypatch.setattr("searchsvc.generation.MAX_FACET_CODES", 1)  # too many to combine
+    assert generation.facet_codes(FACETS) is None
+    assert facet_parts(generation, FACETS, docnums) == apart
+
+
 @pytest.mark.parametrize("text", QUERIES)
 def test_arrays_match_and_score_as_whoosh_does(index, oracle, texts, text):
     context = index._context()

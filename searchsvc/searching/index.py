@@ -35,7 +35,7 @@ from ..variants import variant_parts, with_variants, word_variants
 from . import matching, querying, related, snippets, spelling, suggestions
 from .querying import MAX_EXPANSIONS, ParsedQuery
 from .results import FacetCount, Hit, Results, SearchRequest, StoredArticle, check_text
-from .stories import Stories, best, day_facets, day_part, facet_part
+from .stories import Stories, best, day_facets, day_part, facet_parts
 
 FACETS = ("source", "language", "month")
 MAX_SUGGESTIONS = 20
@@ -266,8 +266,8 @@ class SearchIndex:
                  "articles": ("sum", len(docnums)),
                  "newest": ("largest", latest.toordinal() if latest else None),
                  "day": ("days", day_part(generation.dates, shown))}
-        for name in FACETS:
-            parts[name] = ("facets", facet_part(*generation.columns[name], shown))
+        for name, part in facet_parts(generation, FACETS, shown).items():
+            parts[name] = ("facets", part)
         if held is not None:
             every = codes[held.every()]
             parts["all_words"] = ("sum", Stories(every, story_count).count())
@@ -363,6 +363,7 @@ def _warm(context: _Context) -> None:
     articles, read by every search over matches anywhere in the archive) and compute the
     documents' length factors against the collection's average lengths."""
     context.generation.touch_columns()
+    context.generation.facet_codes(FACETS)
     for field in TEXT_FIELDS:
         context.generation.length_factors(field, context.collection.average_length(field))
     parsed = context.parse(WARM_QUERY)
