@@ -33,50 +33,6 @@ MAX_FACET_CODES = 1 << 22
 _EPOCH_MONTH = np.datetime64("0001-01", "M")
 
 
-PRELOAD_SHARE = 0.5
-"""A server reads a generation's files into the page cache when they take at most this
-share of the memory available (`preload`)."""
-_PRELOAD_CHUNK = 1 << 20
-
-
-def preload(folder: str | Path, available: int | None = None) -> int:
-    """Read every file of the generation `folder` once, so that the kernel's page cache holds
-    them before searches map them (as Elasticsearch's index.store.preload does), when they
-    take at most PRELOAD_SHARE of `available` bytes of memory (by default the kernel's
-    MemAvailable; nothing is read where that is unknown). Returns the bytes read.
-
-    A word's first search reads its postings, and a hit's article, from the mapped files:
-    where those pages are not cached (after a restart, or long after the indexer wrote them,
-    or where the kernel pages out idle memory, as this machine's DAMON does after a minute),
-    that search waits on the disk. At a million articles, 30 searches seen for the first time
-    after the page cache was dropped took p50 48 ms, 21 ms once cached; reading the
-    generation's 1.9 GiB took 4.6 s from the disk, 0.35 s from the cache."""
-    files = [path for path in Path(folder).iterdir() if path.is_file()]
-    total = sum(path.stat().st_size for path in files)
-    if available is None:
-        available = _available_memory()
-    if available is None or total > PRELOAD_SHARE * available:
-        return 0
-    buffer = bytearray(_PRELOAD_CHUNK)
-    read = 0
-    for path in files:
-        with open(path, "rb", buffering=0) as file:
-            while count := file.readinto(buffer):
-                read += count
-    return read
-
-
-def _available_memory() -> int | None:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 class IncompatibleIndex(Exception):
     """Raised when a generation was written by another version of searchsvc's format."""
 

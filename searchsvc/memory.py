@@ -1,4 +1,5 @@
-"""How a serving process's C allocator keeps the memory searches free.
+"""How a serving process uses memory: its C allocator keeps what searches free, and the
+index's files are read into the page cache before searches map them (`preload`).
 
 A search over a large archive allocates arrays of one number per matched article (4 MB for
 500,000 matches) and frees them when it answers. glibc's malloc serves an allocation that
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from pathlib import Path
 
 MMAP_THRESHOLD = 64 << 20
 TRIM_THRESHOLD = 256 << 20
@@ -63,6 +65,50 @@ def warm_heap(size: int) -> int:
         for chunk in chunks:
             libc.free(chunk)
     return len(chunks) * _CHUNK
+
+
+PRELOAD_SHARE = 0.5
+"""A server reads a generation's files into the page cache when they take at most this
+share of the memory available (`preload`)."""
+_PRELOAD_CHUNK = 1 << 20
+
+
+def preload(folder: str | Path, available: int | None = None) -> int:
+    """Read every file of the generation `folder` once, so that the kernel's page cache holds
+    them before searches map them (as Elasticsearch's index.store.preload does), when they
+    take at most PRELOAD_SHARE of `available` bytes of memory (by default the kernel's
+    MemAvailable; nothing is read where that is unknown). Returns the bytes read.
+
+    A word's first search reads its postings, and a hit's article, from the mapped files:
+    where those pages are not cached (after a restart, or long after the indexer wrote them,
+    or where the kernel pages out idle memory, as this machine's DAMON does after a minute),
+    that search waits on the disk. At a million articles, 30 searches seen for the first time
+    after the page cache was dropped took p50 48 ms, 21 ms once cached; reading the
+    generation's 1.9 GiB took 4.6 s from the disk, 0.35 s from the cache."""
+    files = [path for path in Path(folder).iterdir() if path.is_file()]
+    total = sum(path.stat().st_size for path in files)
+    if available is None:
+        available = _available_memory()
+    if available is None or total > PRELOAD_SHARE * available:
+        return 0
+    buffer = bytearray(_PRELOAD_CHUNK)
+    read = 0
+    for path in files:
+        with open(path, "rb", buffering=0) as file:
+            while count := file.readinto(buffer):
+                read += count
+    return read
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def _glibc():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from searchsvc.memory import keep_freed_memory
+from searchsvc.memory import PRELOAD_SHARE, keep_freed_memory, preload
 
 PROBE = """
 import resource, sys, threading
@@ -67,7 +67,6 @@ def test_a_served_index_is_read_into_the_page_cache_as_it_opens(tmp_path, monkey
 
     import searchsvc.searching.index as searching
     from conftest import REPO
-    from searchsvc.generation import PRELOAD_SHARE, preload
     from searchsvc.indexing import update_index
     from searchsvc.searching import SearchIndex, SearchRequest
 

@@ -26,9 +26,10 @@ from ..caching import RESULTS_CACHE_ENTRIES, ResultsCache
 from ..collection import Collection, GenerationCollection
 from ..errors import ArticleNotFound, QueryError
 from ..evaluation import Evaluator, wanted_leaves
-from ..generation import Generation, preload
+from ..generation import Generation
 from ..headlines import display_title
 from ..indexing import IndexStore
+from ..memory import preload
 from ..ranking import relevance_scores
 from ..schema import TEXT_FIELDS
 from ..variants import variant_parts, with_variants, word_variants
@@ -172,7 +173,7 @@ class SearchIndex:
     def warm(self) -> None:
         """Open the current generation and run a search and a suggestion, so the first
         request pays no start-up costs; from now on, read each generation's files into the
-        page cache as it opens (searchsvc.generation.preload), as a server does."""
+        page cache as it opens (searchsvc.memory.preload), as a server does."""
         self.preloading = True
         self._context()
 
