@@ -224,7 +224,9 @@ class Evaluator:
         self.collection = collection or GenerationCollection(generation)
         self._searcher = searcher
         self.size = generation.size
-        self._holding: dict[tuple, int] = {}  # this index's documents holding a word
+        # this index's documents holding a word, for every evaluator of the generation (a
+        # server's threads): counting a common word's costs a millisecond or two
+        self._holding: dict[tuple, int] = generation.word_counts
         self._agreed: dict[tuple, tuple[float, int]] = {}  # the words of the query run
         self._gathering: dict[int, tuple] = {}  # its typed words' terms, by node
         self._postings: dict[tuple[str, bytes], object] = {}  # its terms' postings

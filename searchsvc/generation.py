@@ -169,6 +169,7 @@ class Generation:
         self._places: dict[tuple[str, bytes], list] = {}
         self._factors: dict[tuple, np.ndarray] = {}
         self._facet_codes: dict[tuple, np.ndarray] = {}
+        self.word_counts: dict[tuple, int] = {}  # searchsvc.evaluation.Evaluator's, shared
 
     def length_factors(self, field: str, average_length: float) -> np.ndarray:
         """Every document's normalisation factor (searchsvc.weighting.length_factors) for

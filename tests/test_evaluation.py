@@ -287,6 +287,34 @@ def test_an_evaluator_keeps_a_bounded_number_of_postings(index, monkeypatch):
         assert sum(len(kept.docs) for kept in evaluator._postings.values()) <= bound
 
 
+def test_threads_count_the_articles_holding_a_word_once(index, monkeypatch):
+    """A server answers on several threads, each with its own evaluator; how many articles
+    hold a word is counted by the first search that needs it, for all of them."""
+    import threading
+
+    import searchsvc.evaluation
+
+    counted = []
+    real = searchsvc.evaluation._union_size
+    monkeypatch.setattr(searchsvc.evaluation, "_union_size",
+                        lambda arrays, size: counted.append(size) or real(arrays, size))
+    index._context().generation.word_counts.clear()
+    monkeypatch.setattr(index.cache, "entries", 0)  # each search evaluated
+    totals = []
+
+    def search():
+        totals.append(index.search(SearchRequest("harbour strike pay", per_page=5)).total)
+
+    for _ in range(2):
+        thread = threading.Thread(target=search)
+        thread.start()
+        thread.join()
+        if len(totals) == 1:
+            first = len(counted)
+    assert first > 0 and len(counted) == first  # the second thread counted nothing again
+    assert totals[0] == totals[1] > 0
+
+
 # --- The array steps a search is made of, each with a dense and a sparse way ---------------
 
 def _ascending(draw, universe: int, count: int) -> np.ndarray:
