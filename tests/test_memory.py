@@ -62,7 +62,7 @@ def test_a_new_threads_first_search_finds_the_heap_the_worker_faulted_in():
 def test_a_served_index_is_read_into_the_page_cache_as_it_opens(tmp_path, monkeypatch):
     """A server (SearchIndex.warm) reads every file of the generation it opens, so that first
     searches find their postings in memory; a one-off search does not, nor a server whose
-    index would take more than PRELOAD_SHARE of the memory available."""
+    index would take more than PRELOAD_SHARE of the memory available, nor past its time."""
     import shutil
 
     import searchsvc.searching.index as searching
@@ -76,6 +76,7 @@ def test_a_served_index_is_read_into_the_page_cache_as_it_opens(tmp_path, monkey
     size = sum(path.stat().st_size for path in generation.iterdir())
     assert preload(generation, available=int(size / PRELOAD_SHARE) + 1) == size
     assert preload(generation, available=int(size / PRELOAD_SHARE) - 1) == 0
+    assert preload(generation, available=size * 4, seconds=0) == 0  # out of time
 
     read = []
     monkeypatch.setattr(searching, "preload", lambda folder: read.append(
