@@ -158,10 +158,13 @@ def members(docs: np.ndarray, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not len(of) or not len(docs):
         return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.int64)
     universe = _dense_universe(docs, of)
-    if universe:
-        where = np.zeros(universe, dtype=np.int64)
-        where[of] = np.arange(len(of))
-        return contained(docs, of), where[docs]
+    if universe:  # one array over the universe: each number's place in `of` plus 1, 0 if absent
+        places = np.zeros(universe, dtype=np.int64)
+        places[of] = np.arange(1, len(of) + 1)
+        where = places[docs]
+        held = where > 0
+        where -= held
+        return held, where
     where = np.minimum(np.searchsorted(of, docs), len(of) - 1)
     return of[where] == docs, where
 
