@@ -1,12 +1,18 @@
 """Serving processes keep the memory searches free on the heap (searchsvc.memory), so a
-search does not pay a page fault for every page of its large arrays."""
+search does not pay a page fault for every page of its large arrays, and read their index
+into the page cache before searches map it."""
 
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+import searchsvc.searching.index as searching
+from conftest import REPO
+from searchsvc.indexing import update_index
 from searchsvc.memory import PRELOAD_SHARE, keep_freed_memory, preload
+from searchsvc.searching import SearchIndex, SearchRequest
 
 PROBE = """
 import resource, sys, threading
@@ -63,13 +69,6 @@ def test_a_served_index_is_read_into_the_page_cache_as_it_opens(tmp_path, monkey
     """A server (SearchIndex.warm) reads every file of the generation it opens, so that first
     searches find their postings in memory; a one-off search does not, nor a server whose
     index would take more than PRELOAD_SHARE of the memory available, nor past its time."""
-    import shutil
-
-    import searchsvc.searching.index as searching
-    from conftest import REPO
-    from searchsvc.indexing import update_index
-    from searchsvc.searching import SearchIndex, SearchRequest
-
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     update_index(tmp_path / "index", [tmp_path / "seeds"], progress=False)
     generation = next((tmp_path / "index").glob("gen-*"))
