@@ -164,11 +164,10 @@ def typed_form_bonus(evaluator, words, docnums: np.ndarray) -> np.ndarray:
         return bonus
     generation, collection = evaluator.generation, evaluator.collection
     counts = {(form, field): np.zeros(len(docnums)) for form in typed for field in TEXT_FIELDS}
-    spelled_as = whole_words(frozenset(typed))
     for position, docnum in enumerate(docnums.tolist()):
         stored = evaluator.stored(docnum)
         for field in TEXT_FIELDS:
-            for word in spelled_as.findall((getattr(stored, field) or "").lower()):
+            for _, _, word in whole_words((getattr(stored, field) or "").lower(), typed):
                 counts[word, field][position] += 1
     tfns = [sum(normalised(counts[form, field] * FIELD_WEIGHTS[field],
                            generation.lengths[field][docnums], collection.average_length(field))

@@ -103,16 +103,16 @@ def test_languages_without_a_stemmer_share_the_generic_analysis():
 
 
 def test_whole_words_finds_a_word_exactly_where_split_words_has_it():
-    """Marks and the typed-form bonus find words with a pattern instead of splitting each
-    text; on texts of word characters, dots, asterisks and separators, it finds what
-    splitting does."""
+    """Marks and the typed-form bonus look each word up instead of splitting each text; on
+    texts of word characters (numerals and letters of any script), dots, asterisks,
+    combining marks and separators, they find what splitting does."""
     pieces = ["a", "b", "ab", "ba", "u", "s", ".", " ", "*", "_", "é", "1", "-", ",", "..",
-              "a.b", "b.a"]
+              "a.b", "b.a", "\u00b2", "\u0301", "\u0414", "\u00b7"]
     draw = random.Random(5)
     for _ in range(5000):
         text = "".join(draw.choice(pieces) for _ in range(draw.randint(0, 20)))
         forms = set(split_words("".join(draw.choice(pieces) for _ in range(8)))) or {"ab"}
-        assert whole_words(frozenset(forms)).findall(text) == [
+        assert [word for _, _, word in whole_words(text, forms)] == [
             w for w in split_words(text) if w in forms]
-    assert whole_words(frozenset({"u.s"})).findall("the u.s. dollar, u.s.a and u.s") == \
-        ["u.s", "u.s"]
+    assert whole_words("the u.s. dollar, u.s.a and u.s", {"u.s"}) == [(4, 7, "u.s"),
+                                                                      (27, 30, "u.s")]
