@@ -144,9 +144,8 @@ class Collection:
     def field_length(self, field: str) -> int:
         raise NotImplementedError
 
-    def statistics(self, field: str, term: bytes, postings=None) -> tuple[int, int]:
-        """(collection frequency, document frequency) of a term (`postings`: its postings
-        in this index, when the caller has them)."""
+    def statistics(self, field: str, term: bytes) -> tuple[int, int]:
+        """(collection frequency, document frequency) of a term."""
         raise NotImplementedError
 
     def doc_frequency(self, field: str, term: bytes) -> int:
@@ -183,10 +182,8 @@ class GenerationCollection(Collection):
     def field_length(self, field: str) -> int:
         return self.generation.meta["lengths"][field]
 
-    def statistics(self, field: str, term: bytes, postings=None) -> tuple[int, int]:
-        if postings is None:
-            postings = self.generation.postings(field, term)
-        return int(np.sum(postings.tf, dtype=np.int64)), len(postings.docs)
+    def statistics(self, field: str, term: bytes) -> tuple[int, int]:
+        return self.generation.statistics(field, term)
 
     def doc_frequency(self, field: str, term: bytes) -> int:
         return self.generation.doc_frequency(field, term)
@@ -236,7 +233,7 @@ class CollectionDictionary:
                       for generation in generations for part in generation.segments]
             words, counts = _merged([terms for terms, _ in tables], [
                 np.stack([np.diff(np.asarray(arrays.postings)),
-                          _per_term(arrays)]) for _, arrays in tables])
+                          np.asarray(arrays.frequencies)]) for _, arrays in tables])
             Lexicon.build(words).save(folder / f"{field}.terms")
             save_array(folder / f"{field}.documents.npy", counts[0])
             save_array(folder / f"{field}.frequency.npy", counts[1])
@@ -256,13 +253,6 @@ class CollectionDictionary:
     @staticmethod
     def describe(folder: str | Path) -> dict:
         return json.loads((Path(folder) / DICTIONARY_META).read_text())
-
-
-def _per_term(arrays) -> np.ndarray:
-    """Each term's collection frequency in one field of a segment."""
-    starts = np.asarray(arrays.postings)
-    totals = np.concatenate([[0], np.cumsum(np.asarray(arrays.tf), dtype=np.int64)])
-    return totals[starts[1:]] - totals[starts[:-1]]
 
 
 def _merged(lexicons: list[Lexicon], counts: list[np.ndarray]) -> tuple[list[bytes], np.ndarray]:
@@ -301,7 +291,7 @@ class DictionaryCollection(Collection):
     def field_length(self, field: str) -> int:
         return self.dictionary.lengths[field]
 
-    def statistics(self, field: str, term: bytes, postings=None) -> tuple[int, int]:
+    def statistics(self, field: str, term: bytes) -> tuple[int, int]:
         found = self.dictionary.terms[field].find(term)
         if found < 0:
             return 0, 0

@@ -256,7 +256,7 @@ class Evaluator:
         if not len(postings.docs):
             return EMPTY
         collection = self.collection
-        frequency, doc_frequency = collection.statistics(field, text, postings)
+        frequency, doc_frequency = collection.statistics(field, text)
         weights = postings.tf.astype(np.float64) * FIELD_WEIGHTS[field]
         # the collection frequency is of the weights, as Whoosh counts it
         scores = term_scores(
@@ -308,7 +308,7 @@ class Evaluator:
         for boosts in words:
             boost = max(boosts.values(), default=0.0)
             statistics.append(sum(
-                collection.statistics(field, text, self.postings(field, text))[0]
+                collection.statistics(field, text)[0]
                 * FIELD_WEIGHTS[field] * weight / boost
                 for (field, text), weight in boosts.items() if weight > 0))
             key = _word_key(boosts)

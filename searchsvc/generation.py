@@ -249,11 +249,17 @@ class Generation:
         return bool(self._where(field, term))
 
     def doc_frequency(self, field: str, term: bytes) -> int:
-        total = 0
+        return self.statistics(field, term)[1]
+
+    def statistics(self, field: str, term: bytes) -> tuple[int, int]:
+        """(collection frequency, document frequency) of a term, deleted documents
+        counted."""
+        frequency = documents = 0
         for _, arrays, number in self._where(field, term):
             start, end = arrays.span(number)
-            total += end - start
-        return total
+            documents += end - start
+            frequency += int(arrays.frequencies[number])
+        return frequency, documents
 
     def postings(self, field: str, term: bytes) -> Postings:
         docs, tf = [], []

@@ -5,9 +5,10 @@ them deleted); the articles and their analysed text are kept here, in a form tha
 reads with a slice and that every process and thread maps from the page cache:
 
 - per text field (`title`, `body`): a sorted term table (`.terms`, searchsvc.lexicon), and
-  per term a run of postings (document numbers and term frequencies, ascending by document)
-  and of word positions (ascending by document, then position), and where the positions of
-  every POSITION_BLOCK-th posting start; each document's length;
+  per term its collection frequency, a run of postings (document numbers and term
+  frequencies, ascending by document) and of word positions (ascending by document, then
+  position), and where the positions of every POSITION_BLOCK-th posting start; each
+  document's length;
 - per document: its date (a day number), its near-duplicate key, its source and language,
   and its tie key (a hash of its id: equal scores and dates list in that order, the same in
   one index and in shards);
@@ -34,7 +35,10 @@ from .analysis import Analysis, split_words
 from .arrays import load_array, load_bytes, load_json, save_array, save_bytes, save_json
 from .lexicon import Lexicon
 
-FORMAT = 4
+FORMAT = 5
+"""Format 5 writes each term's collection frequency per segment: the statistics of a
+query's words are looked up, not summed over their postings (0.2 ms a common word at a
+million articles, on every search)."""
 POSITION_BLOCK_BITS = 6
 """Where the positions of every 64th posting start is written down: the positions of a few
 documents' postings are found by adding up at most 63 frequencies each, not every frequency
@@ -139,8 +143,10 @@ class _FieldBuilder:
         posting_terms = terms[starts]
         count = len(words)
         Lexicon.build(words[i] for i in order).save(f"{prefix}.terms")
-        save_array(f"{prefix}.postings.npy",
-                   np.searchsorted(posting_terms, np.arange(count + 1)).astype(np.int64))
+        spans = np.searchsorted(posting_terms, np.arange(count + 1)).astype(np.int64)
+        save_array(f"{prefix}.postings.npy", spans)
+        totals = np.concatenate([[0], np.cumsum(frequencies, dtype=np.int64)])
+        save_array(f"{prefix}.frequencies.npy", totals[spans[1:]] - totals[spans[:-1]])
         save_array(f"{prefix}.docs.npy", docs[starts].astype(np.int32))
         save_array(f"{prefix}.tf.npy", _narrow(frequencies))
         save_array(f"{prefix}.positions.npy", _narrow(positions))
@@ -344,6 +350,7 @@ class FieldArrays:
     def __init__(self, prefix: str):
         self.terms = Lexicon.open(f"{prefix}.terms")
         self.postings = load_array(f"{prefix}.postings.npy")
+        self.frequencies = load_array(f"{prefix}.frequencies.npy")  # per term, its tf summed
         self.docs = load_array(f"{prefix}.docs.npy")
         self.tf = load_array(f"{prefix}.tf.npy")
         self.positions = load_array(f"{prefix}.positions.npy")

@@ -14,6 +14,7 @@ from conftest import DATA, REPO
 from searchsvc.generation import Generation
 from searchsvc.indexing import IndexStore, update_index
 from searchsvc.searching import SearchIndex, SearchRequest
+from searchsvc.segments import TEXT_FIELDS
 
 QUERIES = ["harbour", "space exploration", '"prime minister"', "india OR russia", "storm~",
            "title:election", "cosmo*"]
@@ -108,6 +109,25 @@ def test_segments_written_in_parts_answer_as_one_segment(monkeypatch, tmp_path, 
     assert stored(tmp_path / "many") == stored(tmp_path / "one")
     assert answers(tmp_path / "many") == answers(tmp_path / "one")
     assert vocabulary(tmp_path / "many") == vocabulary(tmp_path / "one")
+
+
+def test_a_terms_statistics_are_those_of_its_postings_in_every_segment(monkeypatch, tmp_path,
+                                                                     library):
+    """Each term's collection frequency, written per segment, and its document frequency add
+    up to its postings' frequencies and their number over all segments."""
+    monkeypatch.setattr(searchsvc.writing, "WRITER_MEMORY_MB", 0.05)
+    build(monkeypatch, library, tmp_path / "many", processes=1)
+    generation = Generation(IndexStore(tmp_path / "many").current())
+    assert len(generation.segments) > 5
+    for field in TEXT_FIELDS:
+        terms = {term for segment in generation.segments
+                 for term in segment.fields[field].terms.words()}
+        assert len(terms) > 20
+        for term in terms:
+            postings = generation.postings(field, term)
+            assert generation.statistics(field, term) == (int(postings.tf.sum()),
+                                                          len(postings.docs))
+    assert generation.statistics("body", b"no-such-term") == (0, 0)
 
 
 def test_small_segments_are_merged_and_answer_the_same(monkeypatch, tmp_path, library):
