@@ -75,8 +75,10 @@ class Lexicon(Sequence):
         """The position of the first word >= `word` (len(self) if none)."""
         offsets, blob = self._offsets, self._blob
         key = np.uint64(_key(word))
-        low = int(np.searchsorted(self._keys, key, side="left"))
-        high = int(np.searchsorted(self._keys, key, side="right"))
+        low = int(self._keys.searchsorted(key, side="left"))
+        if len(word) <= 8:  # the words sharing its key start with it: none is before it
+            return low
+        high = int(self._keys.searchsorted(key, side="right"))
         while low < high:  # among the words sharing the first 8 bytes
             middle = (low + high) // 2
             if blob[offsets[middle]:offsets[middle + 1]] < word:
