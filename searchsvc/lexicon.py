@@ -76,8 +76,8 @@ class Lexicon(Sequence):
         offsets, blob = self._offsets, self._blob
         key = np.uint64(_key(word))
         low = int(self._keys.searchsorted(key, side="left"))
-        if len(word) <= 8:  # the words sharing its key start with it: none is before it
-            return low
+        if len(word) <= 8 and b"\0" not in word:
+            return low  # the words sharing its key start with it: none is before it
         high = int(self._keys.searchsorted(key, side="right"))
         while low < high:  # among the words sharing the first 8 bytes
             middle = (low + high) // 2
