@@ -356,11 +356,10 @@ def test_full_disk_fails_cleanly_and_keeps_the_old_index(tmp_path, small_disk):
     assert_serves(index_dir, served)
 
     filler = small_disk / "filler"  # now a disk already full when the run starts
-    with open(filler, "wb") as handle:
-        try:
+    with open(filler, "wb", buffering=0) as handle:  # unbuffered: closing has nothing to
+        try:                                           # write to the full disk
             while True:
                 handle.write(b"\0" * 65536)
-                handle.flush()
         except OSError:
             pass
     already_full = run_cli("index", "--index", index_dir, seeds, cwd=tmp_path, timeout=600)
