@@ -229,17 +229,20 @@ class Generation:
         return self.meta["lengths"][field] / max(self.size, 1) or 1.0
 
     def _where(self, field: str, term: bytes) -> list[tuple]:
-        """(segment number, the segment's arrays of `field`, the term's number there) of
-        each segment holding the term; the REMEMBERED_PLACES latest are kept (a search asks
-        for its terms several times, each a binary search in every segment's lexicon)."""
+        """(segment number, the segment's arrays of `field`, where the term's postings start
+        and end there, its frequency there) of each segment holding the term; the
+        REMEMBERED_PLACES latest are kept (a search asks for its terms several times, each
+        a binary search in every segment's lexicon)."""
         key = (field, term)
         found = self._places.get(key)
         if found is None:
             found = []
             for number, segment in enumerate(self.segments):
-                where = segment.fields[field].find(term)
+                arrays = segment.fields[field]
+                where = arrays.find(term)
                 if where >= 0:
-                    found.append((number, segment.fields[field], where))
+                    start, end = arrays.span(where)
+                    found.append((number, arrays, start, end, int(arrays.frequencies[where])))
             if len(self._places) >= REMEMBERED_PLACES:
                 self._places.clear()
             self._places[key] = found
@@ -255,10 +258,9 @@ class Generation:
         """(collection frequency, document frequency) of a term, deleted documents
         counted."""
         frequency = documents = 0
-        for _, arrays, number in self._where(field, term):
-            start, end = arrays.span(number)
+        for _, _, start, end, count in self._where(field, term):
             documents += end - start
-            frequency += int(arrays.frequencies[number])
+            frequency += count
         return frequency, documents
 
     def postings(self, field: str, term: bytes) -> Postings:
@@ -268,12 +270,10 @@ class Generation:
         where = self._where(field, term)
         if not where:
             return Postings(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint16))
-        spans = [arrays.span(number) for _, arrays, number in where]
-        total = sum(end - start for start, end in spans)
-        docs = np.empty(total, dtype=np.int32)
-        tf = np.empty(total, dtype=np.result_type(*(arrays.tf.dtype for _, arrays, _ in where)))
+        docs = np.empty(sum(end - start for _, _, start, end, _ in where), dtype=np.int32)
+        tf = np.empty(len(docs), dtype=np.result_type(*(place[1].tf.dtype for place in where)))
         filled = 0
-        for (segment, arrays, _), (start, end) in zip(where, spans):
+        for segment, arrays, start, end, _ in where:
             np.add(arrays.docs[start:end], np.int32(self.offsets[segment]),
                    out=docs[filled:filled + end - start])
             tf[filled:filled + end - start] = arrays.tf[start:end]
@@ -284,11 +284,12 @@ class Generation:
         """Sorted keys `document << 32 | position` of the term's occurrences in `docs`
         (ascending document numbers)."""
         found = []
-        for segment, arrays, number in self._where(field, term):
-            low, high = self.offsets[segment], self.offsets[segment + 1]
-            local = docs[(docs >= low) & (docs < high)].astype(np.int64) - low
-            if len(local):
-                held, positions = arrays.occurrences(number, local)
+        cuts = np.searchsorted(docs, self.offsets).tolist()  # each segment's docs
+        for segment, arrays, start, end, _ in self._where(field, term):
+            if cuts[segment] < cuts[segment + 1]:
+                low = int(self.offsets[segment])
+                held, positions = arrays.occurrences(
+                    start, end, docs[cuts[segment]:cuts[segment + 1]].astype(np.int64) - low)
                 found.append(((held + low) << 32) | positions)
         if not found:
             return np.zeros(0, dtype=np.int64)

@@ -364,10 +364,10 @@ class FieldArrays:
         """Where term `number`'s postings are in `docs` and `tf`."""
         return int(self.postings[number]), int(self.postings[number + 1])
 
-    def occurrences(self, number: int, docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(document, position) of each occurrence of term `number` in those of the
-        (segment-local, ascending) `docs` that hold it."""
-        start, end = self.span(number)
+    def occurrences(self, start: int, end: int,
+                    docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of each occurrence of the term whose postings are
+        [`start`, `end`) in those of the (segment-local, ascending) `docs` that hold it."""
         held = self.docs[start:end]
         where = np.minimum(np.searchsorted(held, docs), max(len(held) - 1, 0))
         where = where[held[where] == docs] if len(held) else where[:0]

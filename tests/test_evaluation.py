@@ -422,6 +422,6 @@ def test_word_positions_are_found_in_any_block_of_postings(tmp_path):
         number = body.find(word.encode())
         for _ in range(20):
             wanted = np.sort(draw.choice(count, size=int(draw.integers(1, 40)), replace=False))
-            docs, positions = body.occurrences(number, wanted)
+            docs, positions = body.occurrences(*body.span(number), wanted)
             assert list(zip(docs.tolist(), positions.tolist())) == [
                 (doc, position) for doc, position in occurrences if doc in set(wanted.tolist())]
