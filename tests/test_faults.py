@@ -20,6 +20,7 @@ import requests
 
 from conftest import LiveServer, free_port, run_cli
 from robustness import report_figure, seed_text
+from searchsvc.generation import FORMAT, META
 from searchsvc.indexing import IndexStore
 from searchsvc.searching import SearchIndex, SearchRequest
 
@@ -253,6 +254,25 @@ def test_damaged_index_is_refused_at_start_with_a_clear_message_and_rebuild_reco
 
     rebuild = run_cli("index", "--rebuild", "--index", index_dir, seeds, cwd=tmp_path)
     assert rebuild.returncode == 0, rebuild.stderr
+    assert_serves(index_dir, expected_state(seeds))
+
+
+def test_an_index_in_an_older_format_is_refused_then_rebuilt_by_the_next_run(tmp_path):
+    """An index written by another version (its generation's format differs) answers
+    "run `searchsvc index --rebuild`", and a plain `searchsvc index` rebuilds it whole."""
+    seeds, index_dir = small_site(tmp_path)
+    old = current_generation(index_dir)
+    meta = json.loads((old / META).read_text())
+    (old / META).write_text(json.dumps({**meta, "format": FORMAT - 1}))
+    search = run_cli("search", "storyword3", "--index", index_dir, cwd=tmp_path)
+    assert search.returncode == 2
+    assert f"written in index format {FORMAT - 1}, this searchsvc reads {FORMAT}" in search.stderr
+    assert "run `searchsvc index --rebuild` to rebuild it" in search.stderr
+
+    again = run_cli("index", "--index", index_dir, seeds, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert current_generation(index_dir) != old
+    assert json.loads((current_generation(index_dir) / META).read_text())["format"] == FORMAT
     assert_serves(index_dir, expected_state(seeds))
 
 
