@@ -103,6 +103,8 @@ def preload(folder: str | Path, available: int | None = None,
     buffer = bytearray(_PRELOAD_CHUNK)
     read = 0
     for _, path in files:
+        if time.monotonic() >= deadline:
+            break
         with open(path, "rb", buffering=0) as file:
             while time.monotonic() < deadline and (count := file.readinto(buffer)):
                 read += count
